@@ -1,0 +1,37 @@
+"""Configuration from the environment (``EXAM_*``), with laptop defaults under ``instance/``."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance: Path) -> str:
+    """EXAM_SECRET_KEY, else a key generated once into instance/secret_key (stable across restarts)."""
+    if os.environ.get("EXAM_SECRET_KEY"):
+        return os.environ["EXAM_SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def load_config(instance_path: str) -> dict:
+    instance = Path(instance_path)
+    db_url = os.environ.get("EXAM_DATABASE_URL") or f"sqlite:///{instance / 'exam.sqlite3'}"
+    return {
+        "SECRET_KEY": _secret_key(instance),
+        "DATABASE_URL": db_url,
+        #: Base of the links printed in certificates' QR codes, e.g. https://exam.example.cn
+        "PUBLIC_BASE_URL": os.environ.get("EXAM_PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "ISSUING_BODY": os.environ.get("EXAM_ISSUING_BODY", "中国电信集团公司"),
+        "DEMO_PASSWORD": os.environ.get("EXAM_DEMO_PASSWORD", "demo-password"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("EXAM_SECURE_COOKIES", "") == "1",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    }

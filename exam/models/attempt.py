@@ -1,0 +1,153 @@
+"""A trainee's timed sitting of one paper, its items and answers. The model owns the state machine."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from exam.models.base import Base, str_enum
+from exam.models.level import Level
+from exam.models.user import User
+from question_bank import Difficulty, QuestionType
+
+
+class AttemptState(str, enum.Enum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    EXPIRED = "expired"
+    GRADED = "graded"
+
+    @property
+    def label(self) -> str:
+        return {"in_progress": "作答中", "submitted": "已交卷", "expired": "超时收卷", "graded": "已评分"}[self.value]
+
+
+class IllegalTransition(Exception):
+    """A move the attempt's state machine refuses; the message is for the user."""
+
+
+class Attempt(Base):
+    __tablename__ = "attempts"
+    __table_args__ = (
+        CheckConstraint("deadline_at > started_at", name="deadline_after_start"),
+        # one open attempt per trainee and level: a double click on "start" cannot open two
+        Index(
+            "uq_attempts_one_open", "user_id", "level_id", unique=True,
+            sqlite_where="state = 'in_progress'", postgresql_where="state = 'in_progress'",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    level_id: Mapped[int] = mapped_column(ForeignKey("levels.id"))
+    state: Mapped[AttemptState] = mapped_column(str_enum(AttemptState, "attempt_state"), index=True)
+    #: the rng seed the paper was drawn with (reproducible papers)
+    seed: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    #: fixed by the server at start; the page's countdown only displays it
+    deadline_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    graded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    score: Mapped[float | None] = mapped_column(Float)
+    passed: Mapped[bool | None]
+    pass_mark: Mapped[int]
+    total_points: Mapped[int]
+
+    user: Mapped[User] = relationship()
+    level: Mapped[Level] = relationship()
+    items: Mapped[list[PaperItem]] = relationship(
+        back_populates="attempt", order_by="PaperItem.position", cascade="all, delete-orphan"
+    )
+
+    def remaining_seconds(self, now: datetime) -> int:
+        if self.state is not AttemptState.IN_PROGRESS:
+            return 0
+        return max(0, int((self.deadline_at - now).total_seconds()))
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.state is AttemptState.IN_PROGRESS and now >= self.deadline_at
+
+    def check_can_save(self, now: datetime) -> None:
+        if self.state is not AttemptState.IN_PROGRESS:
+            raise IllegalTransition("本次考试已交卷, 答案不能再修改。")
+        if now >= self.deadline_at:
+            raise IllegalTransition("考试时间已到, 此后的作答不再保存。")
+
+    def submit(self, now: datetime) -> None:
+        if self.state is not AttemptState.IN_PROGRESS:
+            raise IllegalTransition("本次考试已交卷。")
+        if now >= self.deadline_at:
+            raise IllegalTransition("考试时间已到, 已按保存的答案收卷。")
+        self.state, self.finished_at = AttemptState.SUBMITTED, now
+
+    def expire(self, now: datetime) -> None:
+        if not self.is_overdue(now):
+            raise IllegalTransition("考试尚未到时, 不能超时收卷。")
+        self.state, self.finished_at = AttemptState.EXPIRED, self.deadline_at
+
+    def mark_graded(self, score: float, now: datetime) -> None:
+        if self.state not in (AttemptState.SUBMITTED, AttemptState.EXPIRED):
+            raise IllegalTransition("只有已交卷的考试可以定分。")
+        self.state, self.score, self.graded_at = AttemptState.GRADED, score, now
+        self.passed = score >= self.pass_mark
+
+    @staticmethod
+    def duration_for(level: Level) -> timedelta:
+        return timedelta(minutes=level.duration_minutes)
+
+
+class PaperItem(Base):
+    """One question version on one attempt's paper, with its points and shuffled option order."""
+
+    __tablename__ = "paper_items"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "position", name="uq_paper_items_attempt_position"),
+        UniqueConstraint("attempt_id", "question_version_id", name="uq_paper_items_attempt_version"),
+        CheckConstraint("points > 0", name="points_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_versions.id"), index=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("knowledge_areas.code"))
+    type: Mapped[QuestionType] = mapped_column(str_enum(QuestionType, "item_type"))
+    difficulty: Mapped[Difficulty] = mapped_column(str_enum(Difficulty, "item_difficulty"))
+    points: Mapped[int]
+    #: displayed option i is the version's option option_order[i] (empty for non-choice types)
+    option_order: Mapped[list[Any]] = mapped_column(default=list)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="items")
+    question_version: Mapped["QuestionVersion"] = relationship()  # noqa: F821
+    answer: Mapped[Answer | None] = relationship(back_populates="item", uselist=False)
+
+
+class Answer(Base):
+    """The trainee's response to one item; a save applies only with a higher client sequence number."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("paper_item_id", name="uq_answers_paper_item_id"),
+        CheckConstraint("score IS NULL OR score >= 0", name="score_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"), index=True)
+    paper_item_id: Mapped[int] = mapped_column(ForeignKey("paper_items.id", ondelete="CASCADE"))
+    #: canonical response in the version's own option letters (see services.qtypes)
+    response: Mapped[Any | None]
+    flagged: Mapped[bool] = mapped_column(default=False)
+    seq: Mapped[int] = mapped_column(default=0)
+    saved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    score: Mapped[float | None] = mapped_column(Float)
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    marked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    marker_comment: Mapped[str] = mapped_column(Text, default="")
+
+    item: Mapped[PaperItem] = relationship(back_populates="answer")
+
+
+from exam.models.bank import QuestionVersion  # noqa: E402,F401  (relationship target)

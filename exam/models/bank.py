@@ -1,0 +1,94 @@
+"""The question bank: knowledge areas, questions and their immutable versions."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from exam.models.base import Base, str_enum
+from question_bank import LEVEL_CODES, Difficulty, QuestionType
+
+
+class QuestionStatus(str, enum.Enum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+def levels_to_mask(levels: tuple[str, ...] | list[str]) -> int:
+    return sum(1 << LEVEL_CODES.index(code) for code in levels)
+
+
+def mask_to_levels(mask: int) -> tuple[str, ...]:
+    return tuple(code for i, code in enumerate(LEVEL_CODES) if mask & (1 << i))
+
+
+class KnowledgeArea(Base):
+    __tablename__ = "knowledge_areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    #: 基本要求 (basic) or 工作要求 (job)
+    group: Mapped[str] = mapped_column(String(16))
+    #: the headline category shown to users: 服务礼仪 / 投诉处理 / 电信知识 / 维系技能
+    category: Mapped[str] = mapped_column(String(16))
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+
+class Question(Base):
+    """A question's identity and status; its content lives in versions."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: stable external key used by the interchange formats, e.g. "W05-012"
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[QuestionStatus] = mapped_column(str_enum(QuestionStatus, "question_status"), index=True)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("question_versions.id", use_alter=True, name="fk_questions_current_version_id_question_versions")
+    )
+    #: where the question came from (starter bank, an import file, a trainer)
+    source: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    current_version: Mapped[QuestionVersion | None] = relationship(foreign_keys=[current_version_id], post_update=True)
+    versions: Mapped[list[QuestionVersion]] = relationship(
+        foreign_keys="QuestionVersion.question_id", back_populates="question", order_by="QuestionVersion.version"
+    )
+
+
+class QuestionVersion(Base):
+    """What a trainee saw: never edited once created; papers point here."""
+
+    __tablename__ = "question_versions"
+    __table_args__ = (
+        UniqueConstraint("question_id", "version", name="uq_question_versions_question_version"),
+        CheckConstraint("levels_mask > 0 AND levels_mask < 16", name="levels_mask_range"),
+        Index("ix_question_versions_cell", "area_code", "type", "difficulty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    type: Mapped[QuestionType] = mapped_column(str_enum(QuestionType, "question_type"))
+    area_code: Mapped[str] = mapped_column(ForeignKey("knowledge_areas.code"))
+    difficulty: Mapped[Difficulty] = mapped_column(str_enum(Difficulty, "difficulty"))
+    #: bit i set ⇔ allowed in LEVEL_CODES[i] (L4=1, L3=2, L2=4, L1=8)
+    levels_mask: Mapped[int]
+    stem: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[Any]] = mapped_column(default=list)
+    #: the key in the bank format's JSON shape; never sent to a trainee before grading
+    answer: Mapped[Any]
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    question: Mapped[Question] = relationship(foreign_keys=[question_id], back_populates="versions")
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        return mask_to_levels(self.levels_mask)

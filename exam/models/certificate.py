@@ -1,0 +1,56 @@
+"""Issued certificates: stored once, never re-rendered."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from exam.models.base import Base
+from exam.models.level import Level
+from exam.models.user import User
+
+
+class CertificateStatus(str, enum.Enum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+    @property
+    def label(self) -> str:
+        return {"valid": "有效", "expired": "已过期", "revoked": "已撤销"}[self.value]
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: human-readable, e.g. VIP-L4-2026-000123-K (last character is an ISO 7064 check character)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    #: an attempt earns at most one certificate
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    level_id: Mapped[int] = mapped_column(ForeignKey("levels.id"), index=True)
+    holder_name: Mapped[str] = mapped_column(String(64))
+    issued_on: Mapped[date] = mapped_column(Date, index=True)
+    expires_on: Mapped[date] = mapped_column(Date)
+    #: the unguessable token in the QR code's /verify/<code> link
+    verify_code: Mapped[str] = mapped_column(String(32), unique=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoke_reason: Mapped[str] = mapped_column(Text, default="")
+    template_version: Mapped[str] = mapped_column(String(16))
+    pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+    level: Mapped[Level] = relationship()
+
+    def status_on(self, today: date) -> CertificateStatus:
+        """Computed at read time: revocation wins, then expiry."""
+        if self.revoked_at is not None:
+            return CertificateStatus.REVOKED
+        if today > self.expires_on:
+            return CertificateStatus.EXPIRED
+        return CertificateStatus.VALID

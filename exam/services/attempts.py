@@ -1,0 +1,117 @@
+"""Starting, saving, submitting and expiring attempts. Services flush; callers commit once."""
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exam.models import Answer, Attempt, AttemptState, IllegalTransition, Level, PaperItem, User
+from exam.services.assembly import Paper
+from exam.services.papers import draw_paper
+from exam.services.qtypes import ResponseError, qtype
+
+
+class NotEligible(Exception):
+    pass
+
+
+def start_attempt(session: Session, user: User, level: Level, now: datetime, seed: int | None = None) -> Attempt:
+    """Open attempt for (user, level) if there is one, else a new one with a freshly drawn paper."""
+    open_attempt = session.scalars(
+        select(Attempt).where(Attempt.user_id == user.id, Attempt.level_id == level.id,
+                              Attempt.state == AttemptState.IN_PROGRESS)
+    ).one_or_none()
+    if open_attempt is not None and not open_attempt.is_overdue(now):
+        return open_attempt
+    if open_attempt is not None:
+        from exam.services.grading import finalize_overdue
+
+        finalize_overdue(session, open_attempt, now)
+    seed = secrets.randbits(31) if seed is None else seed
+    rng = random.Random(seed)
+    paper = draw_paper(session, level, rng)
+    attempt = Attempt(
+        user_id=user.id, level_id=level.id, state=AttemptState.IN_PROGRESS, seed=seed, started_at=now,
+        deadline_at=now + Attempt.duration_for(level), pass_mark=level.pass_mark, total_points=paper.total_points,
+    )
+    attempt.items = _paper_items(paper, rng, session)
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def _paper_items(paper: Paper, rng: random.Random, session: Session) -> list[PaperItem]:
+    from exam.models import QuestionVersion
+
+    versions = {v.id: v for v in session.scalars(
+        select(QuestionVersion).where(QuestionVersion.id.in_([e.version_id for e in paper.items]))
+    )}
+    items = []
+    for pos, e in enumerate(paper.items, start=1):
+        order: list[int] = []
+        if e.type.is_choice:
+            order = list(range(len(versions[e.version_id].options)))
+            rng.shuffle(order)
+        items.append(PaperItem(position=pos, question_version_id=e.version_id, area_code=e.area, type=e.type,
+                               difficulty=e.difficulty, points=e.points, option_order=order))
+    return items
+
+
+@dataclass
+class SaveResult:
+    saved: list[int]
+    stale: list[int]
+
+
+def save_answers(session: Session, attempt: Attempt, changes: list[dict[str, Any]], now: datetime) -> SaveResult:
+    """Apply changes ``{"item": position, "response", "flagged", "seq"}``; older sequence numbers lose."""
+    attempt.check_can_save(now)
+    items = {i.position: i for i in attempt.items}
+    answers = {a.paper_item_id: a for a in session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))}
+    result = SaveResult([], [])
+    for change in changes:
+        item = items.get(change.get("item"))  # type: ignore[arg-type]
+        seq = change.get("seq")
+        if item is None or not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise ResponseError(f"无效的保存请求: {change!r}")
+        response = qtype(item.type).parse(change.get("response"), item.option_order)
+        answer = answers.get(item.id)
+        if answer is None:
+            answer = answers[item.id] = Answer(attempt_id=attempt.id, paper_item_id=item.id, seq=0)
+            session.add(answer)
+        if seq <= answer.seq:
+            result.stale.append(item.position)
+            continue
+        answer.response, answer.flagged, answer.seq, answer.saved_at = (
+            response, bool(change.get("flagged", False)), seq, now)
+        result.saved.append(item.position)
+    session.flush()
+    return result
+
+
+def client_state(session: Session, attempt: Attempt, now: datetime) -> dict[str, Any]:
+    """Everything the exam page needs to resume: saved answers, flags, the true remaining time."""
+    answers = {a.paper_item_id: a for a in session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))}
+    saved = {}
+    for item in attempt.items:
+        a = answers.get(item.id)
+        if a is not None:
+            saved[str(item.position)] = {
+                "response": qtype(item.type).display(a.response, item.option_order),
+                "flagged": a.flagged, "seq": a.seq,
+            }
+    return {
+        "attempt": attempt.id,
+        "state": attempt.state.value,
+        "remaining_seconds": attempt.remaining_seconds(now),
+        "max_seq": max((a["seq"] for a in saved.values()), default=0),
+        "answers": saved,
+    }
+
+
+__all__ = ["IllegalTransition", "NotEligible", "SaveResult", "client_state", "save_answers", "start_attempt"]

@@ -1,0 +1,42 @@
+"""Bridge between the database and the pure assembler: a level's rules and the bank's candidates."""
+from __future__ import annotations
+
+import random
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exam.models import Level, Question, QuestionStatus, QuestionVersion
+from exam.services.assembly import Candidate, LevelRules, Paper, assemble_paper
+from question_bank import LEVEL_CODES
+
+
+def level_rules(level: Level) -> LevelRules:
+    return LevelRules(
+        level=level.code,
+        sections={s.type: (s.count, s.points) for s in level.sections if s.count},
+        weights={w.area_code: w.percent for w in level.weights},
+        difficulty_mix={d.difficulty: d.percent for d in level.difficulty_mix},
+        tolerance=level.difficulty_tolerance,
+    )
+
+
+def bank_candidates(session: Session, level_code: str) -> list[Candidate]:
+    """Active questions whose current version is allowed in the level."""
+    bit = 1 << LEVEL_CODES.index(level_code)
+    rows = session.execute(
+        select(Question.id, QuestionVersion.id, QuestionVersion.area_code, QuestionVersion.type,
+               QuestionVersion.difficulty)
+        .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
+        .where(Question.status == QuestionStatus.ACTIVE, QuestionVersion.levels_mask.op("&")(bit) != 0)
+        .order_by(Question.id)
+    ).all()
+    return [Candidate(qid, area, qtype, diff, vid) for qid, vid, area, qtype, diff in rows]
+
+
+def level_by_code(session: Session, code: str) -> Level | None:
+    return session.scalars(select(Level).where(Level.code == code)).one_or_none()
+
+
+def draw_paper(session: Session, level: Level, rng: random.Random) -> Paper:
+    return assemble_paper(level_rules(level), bank_candidates(session, level.code), rng)

@@ -1,0 +1,105 @@
+"""The versioned JSON bank format: ``load(dump(x)) == x``; unknown formats and versions are refused."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+from question_bank.records import BankError, Difficulty, QuestionRecord, QuestionType
+
+FORMAT_NAME = "vip-exam-bank"
+FORMAT_VERSION = 1
+
+
+def record_to_dict(q: QuestionRecord) -> dict[str, Any]:
+    answer: Any = q.answer
+    if isinstance(answer, tuple):
+        answer = [list(b) if isinstance(b, tuple) else b for b in answer]
+    d: dict[str, Any] = {
+        "key": q.key,
+        "type": q.type.value,
+        "area": q.area,
+        "difficulty": q.difficulty.value,
+        "levels": list(q.levels),
+        "stem": q.stem,
+    }
+    if q.options:
+        d["options"] = list(q.options)
+    d["answer"] = answer
+    d["explanation"] = q.explanation
+    if q.tags:
+        d["tags"] = list(q.tags)
+    return d
+
+
+def record_from_dict(d: dict[str, Any], where: str) -> QuestionRecord:
+    """Build one record; ``where`` names the place in the file for error messages."""
+    if not isinstance(d, dict):
+        raise BankError(f"{where}: 应为一个对象")
+    unknown = set(d) - {"key", "type", "area", "difficulty", "levels", "stem", "options", "answer", "explanation", "tags"}
+    if unknown:
+        raise BankError(f"{where}: 未知字段 {sorted(unknown)}")
+    try:
+        qtype = QuestionType(d.get("type"))
+    except ValueError:
+        raise BankError(f"{where}: 题型 {d.get('type')!r} 不存在") from None
+    try:
+        difficulty = Difficulty(d.get("difficulty"))
+    except ValueError:
+        raise BankError(f"{where}: 难度 {d.get('difficulty')!r} 应为 easy/medium/hard") from None
+    raw = d.get("answer")
+    answer: Any = raw
+    if qtype.is_choice and isinstance(raw, list):
+        answer = tuple(raw)
+    elif qtype is QuestionType.FILL_BLANK and isinstance(raw, list):
+        answer = tuple(tuple(b) if isinstance(b, list) else b for b in raw)
+    try:
+        return QuestionRecord(
+            key=str(d.get("key") or ""),
+            type=qtype,
+            area=str(d.get("area") or ""),
+            difficulty=difficulty,
+            stem=str(d.get("stem") or ""),
+            answer=answer,
+            options=tuple(d.get("options") or ()),
+            levels=tuple(d.get("levels") or ()),
+            explanation=str(d.get("explanation") or ""),
+            tags=tuple(d.get("tags") or ()),
+        )
+    except BankError as exc:
+        raise BankError(f"{where}: {exc}") from None
+
+
+def dumps_bank(records: Iterable[QuestionRecord]) -> str:
+    doc = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "questions": [record_to_dict(q) for q in records]}
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def loads_bank(text: str, source: str = "<string>") -> list[QuestionRecord]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BankError(f"{source}: 不是有效的 JSON (第 {exc.lineno} 行: {exc.msg})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+        raise BankError(f"{source}: 不是题库文件 (format 应为 {FORMAT_NAME!r})")
+    if doc.get("version") != FORMAT_VERSION:
+        raise BankError(f"{source}: 不支持的题库格式版本 {doc.get('version')!r} (支持 {FORMAT_VERSION})")
+    questions = doc.get("questions")
+    if not isinstance(questions, list):
+        raise BankError(f"{source}: 缺少 questions 列表")
+    records = [record_from_dict(d, f"{source} 第 {i + 1} 题") for i, d in enumerate(questions)]
+    seen: dict[str, int] = {}
+    for i, q in enumerate(records):
+        if q.key in seen:
+            raise BankError(f"{source} 第 {i + 1} 题: 编号 {q.key} 与第 {seen[q.key] + 1} 题重复")
+        seen[q.key] = i
+    return records
+
+
+def dump_bank(records: Iterable[QuestionRecord], path: Path) -> None:
+    Path(path).write_text(dumps_bank(records), encoding="utf-8")
+
+
+def load_bank(path: Path) -> list[QuestionRecord]:
+    path = Path(path)
+    return loads_bank(path.read_text(encoding="utf-8"), source=path.name)

@@ -1,0 +1,134 @@
+"""Question record types shared by every reader, writer and the database sync."""
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+AREA_CODES: tuple[str, ...] = (
+    "B11", "B12", "B21", "B22", "B23", "B30",
+    "W01", "W02", "W03", "W04", "W05", "W06", "W07",
+)
+LEVEL_CODES: tuple[str, ...] = ("L4", "L3", "L2", "L1")
+OPTION_LETTERS = "ABCDEFGH"
+
+#: A blank in a fill-in stem is a run of three or more underscores.
+BLANK_RE = re.compile(r"_{3,}")
+
+
+class BankError(ValueError):
+    """A record or file that breaks the bank format; the message says what and where."""
+
+
+class QuestionType(str, enum.Enum):
+    TRUE_FALSE = "true_false"
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    FILL_BLANK = "fill_blank"
+    SHORT_ANSWER = "short_answer"
+    CASE_STUDY = "case_study"
+
+    @property
+    def label(self) -> str:
+        return _TYPE_LABELS[self]
+
+    @property
+    def is_choice(self) -> bool:
+        return self in (QuestionType.SINGLE, QuestionType.MULTIPLE)
+
+    @property
+    def is_manual(self) -> bool:
+        """Marked by a trainer, not by the machine."""
+        return self in (QuestionType.SHORT_ANSWER, QuestionType.CASE_STUDY)
+
+
+_TYPE_LABELS = {
+    QuestionType.TRUE_FALSE: "判断题",
+    QuestionType.SINGLE: "单选题",
+    QuestionType.MULTIPLE: "多选题",
+    QuestionType.FILL_BLANK: "填空题",
+    QuestionType.SHORT_ANSWER: "简答题",
+    QuestionType.CASE_STUDY: "案例分析题",
+}
+
+
+class Difficulty(str, enum.Enum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+    @property
+    def label(self) -> str:
+        return {"easy": "易", "medium": "中", "hard": "难"}[self.value]
+
+
+def count_blanks(stem: str) -> int:
+    return len(BLANK_RE.findall(stem))
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    """One question as the bank format carries it.
+
+    ``answer`` by type: true_false → bool; single → ("B",); multiple → ("A", "C");
+    fill_blank → one tuple of accepted alternatives per blank; short_answer and
+    case_study → the reference answer text (marking guidance for trainers).
+    """
+
+    key: str
+    type: QuestionType
+    area: str
+    difficulty: Difficulty
+    stem: str
+    answer: Any
+    options: tuple[str, ...] = ()
+    levels: tuple[str, ...] = LEVEL_CODES
+    explanation: str = ""
+    tags: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise BankError(f"题目 {self.key or '(无编号)'}: " + "; ".join(problems))
+
+    def problems(self) -> list[str]:
+        """Every way this record breaks the format, in the trainer's words."""
+        out: list[str] = []
+        if not self.key:
+            out.append("缺少编号 key")
+        if self.area not in AREA_CODES:
+            out.append(f"知识领域 {self.area!r} 不存在")
+        if not self.stem.strip():
+            out.append("题干为空")
+        bad_levels = [lv for lv in self.levels if lv not in LEVEL_CODES]
+        if bad_levels or not self.levels:
+            out.append(f"适用等级无效: {list(self.levels)!r}")
+        t, a = self.type, self.answer
+        if t.is_choice:
+            if not 2 <= len(self.options) <= len(OPTION_LETTERS):
+                out.append(f"选项数应为 2–8 个, 读到 {len(self.options)} 个")
+            if any(not o.strip() for o in self.options):
+                out.append("有空选项")
+            letters = OPTION_LETTERS[: len(self.options)]
+            if not isinstance(a, tuple) or any(x not in letters for x in a) or len(set(a)) != len(a):
+                out.append(f"答案 {a!r} 不是 {letters} 中不重复的字母")
+            elif t is QuestionType.SINGLE and len(a) != 1:
+                out.append(f"单选题只能有一个答案, 读到 {''.join(a)!r}")
+            elif t is QuestionType.MULTIPLE and len(a) < 2:
+                out.append(f"多选题至少两个答案, 读到 {''.join(a)!r}")
+        elif self.options:
+            out.append(f"{t.label}不应有选项")
+        if t is QuestionType.TRUE_FALSE and not isinstance(a, bool):
+            out.append("判断题答案应为 true 或 false")
+        if t is QuestionType.FILL_BLANK:
+            blanks = count_blanks(self.stem)
+            if blanks == 0:
+                out.append("填空题题干中没有空 (用 ____ 表示)")
+            if not isinstance(a, tuple) or any(not isinstance(b, tuple) or not b or not all(s.strip() for s in b) for b in a):
+                out.append("填空题答案应为每空一组可接受的答案")
+            elif len(a) != blanks:
+                out.append(f"题干有 {blanks} 个空, 答案有 {len(a)} 组")
+        if t.is_manual and (not isinstance(a, str) or not a.strip()):
+            out.append("主观题需要参考答案")
+        return out
