@@ -19,11 +19,12 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
-def load_config(instance_path: str) -> dict:
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     instance = Path(instance_path)
+    overrides = overrides or {}
     db_url = os.environ.get("EXAM_DATABASE_URL") or f"sqlite:///{instance / 'exam.sqlite3'}"
     return {
-        "SECRET_KEY": _secret_key(instance),
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance),
         "DATABASE_URL": db_url,
         #: Base of the links printed in certificates' QR codes, e.g. https://exam.example.cn
         "PUBLIC_BASE_URL": os.environ.get("EXAM_PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
@@ -34,4 +35,4 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("EXAM_SECURE_COOKIES", "") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
-    }
+    } | overrides

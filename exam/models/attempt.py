@@ -5,7 +5,7 @@ import enum
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exam.models.base import Base, str_enum
@@ -36,7 +36,7 @@ class Attempt(Base):
         # one open attempt per trainee and level: a double click on "start" cannot open two
         Index(
             "uq_attempts_one_open", "user_id", "level_id", unique=True,
-            sqlite_where="state = 'in_progress'", postgresql_where="state = 'in_progress'",
+            sqlite_where=text("state = 'in_progress'"), postgresql_where=text("state = 'in_progress'"),
         ),
     )
 
@@ -55,6 +55,10 @@ class Attempt(Base):
     passed: Mapped[bool | None]
     pass_mark: Mapped[int]
     total_points: Mapped[int]
+    #: optimistic lock: two tabs submitting at once cannot both move the state
+    lock_version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}
 
     user: Mapped[User] = relationship()
     level: Mapped[Level] = relationship()

@@ -26,9 +26,13 @@ class AuditEvent(Base):
 def record_audit(
     session: Session, *, at: datetime, actor_id: int | None, action: str, entity: Any, **detail: Any
 ) -> AuditEvent:
-    """Add an audit event for ``entity`` (flushed with the caller's transaction, never committed here)."""
+    """Add an audit event for ``entity`` (a model row, or a table name for bulk changes).
+
+    Added to the caller's transaction, never committed here.
+    """
     event = AuditEvent(
-        at=at, actor_id=actor_id, action=action, entity_type=type(entity).__tablename__,
+        at=at, actor_id=actor_id, action=action,
+        entity_type=entity if isinstance(entity, str) else type(entity).__tablename__,
         entity_id=getattr(entity, "id", None), detail=detail,
     )
     session.add(event)

@@ -64,6 +64,6 @@ def sync_records(session: Session, records: list[QuestionRecord], *, source: str
                      version=number, source=source)
     session.flush()
     if report.added:
-        record_audit(session, at=now, actor_id=actor_id, action="bank.import", entity=None, source=source,
+        record_audit(session, at=now, actor_id=actor_id, action="bank.import", entity="questions", source=source,
                      added=report.added, new_versions=report.new_versions)
     return report

@@ -1,0 +1,27 @@
+"""VIP客户服务经理 certification platform. ``create_app`` only wires: no I/O, no migrations, no seeding."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from exam.config import load_config
+from exam.extensions import csrf, db, login_manager
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, template_folder="../templates")
+    app.config.from_mapping(load_config(app.instance_path, test_config))
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from exam.web import register_blueprints
+
+    register_blueprints(app)
+
+    from exam.cli import register_cli
+
+    register_cli(app)
+    return app

@@ -1,0 +1,1 @@
+"""The domain: assembly, grading, eligibility, certificates, bank sync. Services flush; callers commit."""

@@ -1,0 +1,142 @@
+"""Certificates: numbered, rendered once with WeasyPrint, stored with their SHA-256, never re-rendered."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import segno
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from exam.models import Attempt, Certificate, record_audit
+from exam.services.numbering import format_number, parse_serial
+
+#: bump when templates/certificates/certificate.html changes; stored on every certificate
+TEMPLATE_VERSION = "2026.1"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+CHINA_OFFSET = timedelta(hours=8)
+
+
+@dataclass(frozen=True)
+class CertificateSettings:
+    public_base_url: str
+    issuing_body: str
+
+    def verify_url(self, code: str) -> str:
+        return f"{self.public_base_url}/verify/{code}"
+
+
+def china_date(moment: datetime) -> date:
+    return (moment + CHINA_OFFSET).date()
+
+
+def add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def mask_name(name: str) -> str:
+    """张伟 → 张*, 张小伟 → 张*伟, 欧阳小明 → 欧**明."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+@lru_cache(maxsize=1)
+def _jinja() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES / "certificates"), autoescape=select_autoescape(["html"]))
+
+
+@lru_cache(maxsize=1)
+def font_config() -> Any:
+    """One FontConfiguration per process: building it costs as much as a render."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+@lru_cache(maxsize=1)
+def _locked_url_fetcher() -> Any:
+    """The certificate may only embed data: URLs (the QR code); nothing is fetched from anywhere."""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+
+
+def render_certificate_pdf(values: dict[str, str]) -> bytes:
+    """Render from plain values only."""
+    from weasyprint import HTML
+
+    qr = segno.make(values["verify_url"], error="m")
+    html = _jinja().get_template("certificate.html").render(
+        qr_data_uri=qr.svg_data_uri(scale=4, border=1), **values
+    )
+    return HTML(string=html, url_fetcher=_locked_url_fetcher(), base_url=".").write_pdf(font_config=font_config())
+
+
+def issue_certificate(session: Session, attempt: Attempt, now: datetime, settings: CertificateSettings) -> Certificate:
+    """Issue once per passed attempt; a second call returns the certificate already issued."""
+    existing = session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).one_or_none()
+    if existing is not None:
+        return existing
+    if not attempt.passed:
+        raise ValueError("only a passed attempt earns a certificate")
+    level, user = attempt.level, attempt.user
+    issued = china_date(now)
+    expires = add_years(issued, level.certificate_validity_years) - timedelta(days=1)
+    code = secrets.token_urlsafe(12)
+    for _try in range(5):
+        number = format_number(level.code, issued.year, _next_serial(session, level.code, issued.year))
+        values = {
+            "holder_name": user.full_name, "level_name": level.name, "level_code": level.code,
+            "number": number, "issued_on": f"{issued.year}年{issued.month}月{issued.day}日",
+            "expires_on": f"{expires.year}年{expires.month}月{expires.day}日",
+            "issuing_body": settings.issuing_body, "verify_url": settings.verify_url(code),
+            "organization": user.organization.name if user.organization else "",
+        }
+        pdf = render_certificate_pdf(values)
+        cert = Certificate(
+            number=number, attempt_id=attempt.id, user_id=user.id, level_id=level.id, holder_name=user.full_name,
+            issued_on=issued, expires_on=expires, verify_code=code, template_version=TEMPLATE_VERSION, pdf=pdf,
+            sha256=hashlib.sha256(pdf).hexdigest(), created_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(cert)
+                session.flush()
+        except IntegrityError:
+            # another process took this serial (or issued for this attempt) meanwhile
+            existing = session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).one_or_none()
+            if existing is not None:
+                return existing
+            continue
+        record_audit(session, at=now, actor_id=None, action="certificate.issue", entity=cert, number=number,
+                     sha256=cert.sha256)
+        return cert
+    raise RuntimeError("could not allocate a certificate number")
+
+
+def _next_serial(session: Session, level_code: str, year: int) -> int:
+    prefix = f"VIP-{level_code}-{year:04d}-"
+    last = session.scalar(select(func.max(Certificate.number)).where(Certificate.number.like(prefix + "%")))
+    return parse_serial(last) + 1 if last else 1
+
+
+def find_by_code_or_number(session: Session, token: str) -> Certificate | None:
+    token = token.strip()
+    cert = session.scalars(select(Certificate).where(Certificate.verify_code == token)).one_or_none()
+    if cert is None:
+        cert = session.scalars(select(Certificate).where(Certificate.number == token.upper())).one_or_none()
+    return cert

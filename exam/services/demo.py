@@ -1,0 +1,57 @@
+"""Demo data for a laptop: the rules, the starter bank, an organisation tree and one account per role."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from exam.models import Organization, Question, Role, User, UserRole
+from exam.services.bank_sync import sync_records
+from exam.services.reference import load_reference_data
+from question_bank import load_starter_bank
+
+ORGS = [("CT", "中国电信集团公司", None), ("CT-GD", "广东分公司", "CT"), ("CT-GD-GZ", "广州分公司", "CT-GD"),
+        ("CT-GD-SZ", "深圳分公司", "CT-GD"), ("CT-JS", "江苏分公司", "CT"), ("CT-JS-NJ", "南京分公司", "CT-JS")]
+
+#: username, full name, roles, organisation code
+ACCOUNTS = [
+    ("trainee1", "王喆", (Role.TRAINEE,), "CT-GD-GZ"),
+    ("trainee2", "李玥", (Role.TRAINEE,), "CT-GD-SZ"),
+    ("trainer1", "陈堃", (Role.TRAINER,), "CT-GD"),
+    ("hr1", "赵昇", (Role.HR,), "CT-GD"),
+    ("admin1", "系统管理员", (Role.ADMIN,), "CT"),
+]
+
+
+def ensure_organizations(session: Session) -> dict[str, Organization]:
+    orgs = {o.code: o for o in session.scalars(select(Organization))}
+    for code, name, parent in ORGS:
+        if code not in orgs:
+            orgs[code] = Organization(code=code, name=name, parent=orgs[parent] if parent else None)
+            session.add(orgs[code])
+    session.flush()
+    return orgs
+
+
+def load_demo(session: Session, now: datetime, password: str) -> str:
+    """Idempotent: reference data and starter bank if missing; demo accounts only on first run."""
+    lines = []
+    if load_reference_data(session):
+        lines.append("已载入 4 个等级、13 个知识领域及默认比重表、试卷结构。")
+    if session.scalar(select(func.count()).select_from(Question)) == 0:
+        report = sync_records(session, load_starter_bank(), source="starter", now=now)
+        lines.append(f"已载入初始题库 {report.added} 题。")
+    if session.scalar(select(func.count()).select_from(User)) == 0:
+        orgs = ensure_organizations(session)
+        for username, name, roles, org in ACCOUNTS:
+            user = User(username=username, full_name=name, organization=orgs[org], created_at=now,
+                        job_start_date=date(2020, 3, 1), password_hash="")
+            user.set_password(password)
+            user.roles = [UserRole(role=r) for r in roles]
+            session.add(user)
+        session.flush()
+        lines.append("已创建演示账号。")
+    lines.append("演示账号 (密码均为 EXAM_DEMO_PASSWORD, 默认 demo-password): "
+                 + ", ".join(f"{u} ({'/'.join(r.label for r in roles)})" for u, _n, roles, _o in ACCOUNTS))
+    return "\n".join(lines)

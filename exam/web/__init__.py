@@ -1,0 +1,39 @@
+"""One blueprint per audience; each declares who may use it once, in ``guard``."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+from exam.services.certificates import CHINA_OFFSET
+
+
+def register_blueprints(app: Flask) -> None:
+    from exam.web import admin, auth, hr, public, trainee, trainer
+
+    for module in (auth, public, trainee, trainer, hr, admin):
+        app.register_blueprint(module.bp)
+
+    @app.template_filter("cn_time")
+    def cn_time(value: datetime | None) -> str:
+        """Stored UTC → China Standard Time for display."""
+        return (value + CHINA_OFFSET).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    app.jinja_env.globals["area_name"] = _area_name
+
+    @app.template_filter("points")
+    def points(value: float | None) -> str:
+        return "—" if value is None else f"{value:g}"
+
+
+def _area_name(code: str) -> str:
+    """Area code → name, loaded once per request."""
+    from flask import g
+    from sqlalchemy import select
+
+    from exam.extensions import db
+    from exam.models import KnowledgeArea
+
+    if "area_names" not in g:
+        g.area_names = dict(db.session.execute(select(KnowledgeArea.code, KnowledgeArea.name)).tuples().all())
+    return g.area_names.get(code, code)

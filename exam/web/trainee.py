@@ -1,0 +1,140 @@
+"""The trainee's pages: dashboard, the exam, results, own certificates."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from exam import clock
+from exam.extensions import db
+from exam.models import Attempt, AttemptState, Certificate, IllegalTransition, Level, Role
+from exam.services.assembly import AssemblyError
+from exam.services.attempts import client_state, save_answers, start_attempt
+from exam.services.certificates import china_date
+from exam.services.eligibility import eligibility_by_level
+from exam.services.grading import area_results, finalize_overdue, submit_attempt
+from exam.services.qtypes import ResponseError, qtype
+from exam.web.access import guard
+from exam.web.common import certificate_settings, send_certificate
+
+bp = Blueprint("trainee", __name__, url_prefix="/trainee")
+guard(bp, Role.TRAINEE)
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    """The trainee's own attempt, finalised first if its deadline has passed; others' are 404."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != current_user.id:
+        abort(404)
+    if finalize_overdue(db.session, attempt, clock.now(), certificate_settings()):
+        db.session.commit()
+    return attempt
+
+
+@bp.route("/")
+def dashboard():  # noqa: ANN201
+    """Each level, whether the trainee may sit it now and why; their attempts and certificates."""
+    now = clock.now()
+    levels = db.session.scalars(select(Level).order_by(Level.rank.desc())).all()
+    eligibility = eligibility_by_level(db.session, current_user, list(levels), china_date(now))
+    attempts = db.session.scalars(
+        select(Attempt).where(Attempt.user_id == current_user.id).order_by(Attempt.started_at.desc())
+    ).all()
+    certs = db.session.scalars(select(Certificate).where(Certificate.user_id == current_user.id)).all()
+    return render_template("trainee/dashboard.html", levels=levels, eligibility=eligibility, attempts=attempts,
+                           certs=certs, now=now, today=china_date(now))
+
+
+@bp.route("/levels/<code>/start", methods=["POST"])
+def start(code: str):  # noqa: ANN201
+    """Start (or resume) an attempt at a level the trainee is eligible for."""
+    level = db.session.scalars(select(Level).where(Level.code == code)).one_or_none() or abort(404)
+    now = clock.now()
+    decision = eligibility_by_level(db.session, current_user, [level], china_date(now))[level.id]
+    if not decision.eligible:
+        flash(f"暂不能参加{level.name}考试: {decision.reason}", "error")
+        return redirect(url_for(".dashboard"))
+    try:
+        attempt = start_attempt(db.session, current_user, level, now)
+        db.session.commit()
+    except AssemblyError as exc:
+        db.session.rollback()
+        flash(f"暂时无法组卷, 请联系培训师: {exc}", "error")
+        return redirect(url_for(".dashboard"))
+    return redirect(url_for(".attempt", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>")
+def attempt(attempt_id: int):  # noqa: ANN201
+    """The exam page: questions without keys, saved answers and the server's remaining time."""
+    attempt = _own_attempt(attempt_id)
+    if attempt.state is not AttemptState.IN_PROGRESS:
+        return redirect(url_for(".result", attempt_id=attempt.id))
+    items = [
+        {"position": i.position, "type": i.type.value, "type_label": i.type.label, "points": i.points,
+         **qtype(i.type).client_view(i.question_version.stem, i.question_version.options, i.option_order)}
+        for i in attempt.items
+    ]
+    return render_template("trainee/attempt.html", attempt=attempt, items=items,
+                           state=client_state(db.session, attempt, clock.now()))
+
+
+@bp.route("/attempts/<int:attempt_id>/state")
+def attempt_state(attempt_id: int):  # noqa: ANN201
+    attempt = _own_attempt(attempt_id)
+    return jsonify(client_state(db.session, attempt, clock.now()))
+
+
+@bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
+def save(attempt_id: int):  # noqa: ANN201
+    """Autosave: a batch of changes, each with the page's sequence number."""
+    attempt = _own_attempt(attempt_id)
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("answers"), list):
+        return jsonify(error="请求格式不正确。"), 400
+    now = clock.now()
+    try:
+        result = save_answers(db.session, attempt, payload["answers"], now)
+        db.session.commit()
+    except ResponseError as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc)), 400
+    except IllegalTransition as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc), state=attempt.state.value, remaining_seconds=0), 409
+    return jsonify(saved=result.saved, stale=result.stale, state=attempt.state.value,
+                   remaining_seconds=attempt.remaining_seconds(now))
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+def submit(attempt_id: int):  # noqa: ANN201
+    """Idempotent: a second click or a second tab lands on the same result."""
+    attempt = _own_attempt(attempt_id)
+    try:
+        submit_attempt(db.session, attempt, clock.now(), certificate_settings())
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()  # the other tab won; its result is the result
+    if request.is_json:
+        return jsonify(state=attempt.state.value, result_url=url_for(".result", attempt_id=attempt.id))
+    return redirect(url_for(".result", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/result")
+def result(attempt_id: int):  # noqa: ANN201
+    """Total, pass/fail and points per knowledge area (final once every item is marked)."""
+    attempt = _own_attempt(attempt_id)
+    if attempt.state is AttemptState.IN_PROGRESS:
+        return redirect(url_for(".attempt", attempt_id=attempt.id))
+    cert = db.session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).one_or_none()
+    return render_template("trainee/result.html", attempt=attempt, areas=area_results(db.session, attempt),
+                           cert=cert)
+
+
+@bp.route("/certificates/<int:cert_id>.pdf")
+def certificate_pdf(cert_id: int):  # noqa: ANN201
+    cert = db.session.get(Certificate, cert_id)
+    if cert is None or cert.user_id != current_user.id:
+        abort(404)
+    return send_certificate(cert)
