@@ -75,10 +75,10 @@ class Attempt(Base):
         return self.state is AttemptState.IN_PROGRESS and now >= self.deadline_at
 
     def check_can_save(self, now: datetime) -> None:
-        if self.state is not AttemptState.IN_PROGRESS:
-            raise IllegalTransition("本次考试已交卷, 答案不能再修改。")
         if now >= self.deadline_at:
             raise IllegalTransition("考试时间已到, 此后的作答不再保存。")
+        if self.state is not AttemptState.IN_PROGRESS:
+            raise IllegalTransition("本次考试已交卷, 答案不能再修改。")
 
     def submit(self, now: datetime) -> None:
         if self.state is not AttemptState.IN_PROGRESS:

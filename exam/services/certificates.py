@@ -1,8 +1,12 @@
 """Certificates: numbered, rendered once with WeasyPrint, stored with their SHA-256, never re-rendered."""
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import secrets
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -140,3 +144,43 @@ def find_by_code_or_number(session: Session, token: str) -> Certificate | None:
     if cert is None:
         cert = session.scalars(select(Certificate).where(Certificate.number == token.upper())).one_or_none()
     return cert
+
+
+class _Sink(io.RawIOBase):
+    """An unseekable sink zipfile writes into; the generator drains it after each member."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        self._chunks.append(bytes(b))
+        return len(b)
+
+    def drain(self) -> bytes:
+        out = b"".join(self._chunks)
+        self._chunks.clear()
+        return out
+
+
+MANIFEST_HEADER = ["证书编号", "姓名", "单位", "等级", "发证日期", "有效期至", "状态", "SHA-256"]
+
+
+def stream_certificate_zip(certs: Iterable[Certificate], today: date) -> Iterator[bytes]:
+    """The stored PDFs and a manifest.csv, yielded member by member: memory does not grow with the count."""
+    sink = _Sink()
+    manifest = io.StringIO()
+    writer = csv.writer(manifest)
+    writer.writerow(MANIFEST_HEADER)
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as zf:
+        for cert in certs:
+            zf.writestr(f"{cert.number}.pdf", cert.pdf)
+            org = cert.user.organization
+            writer.writerow([cert.number, cert.holder_name, org.name if org else "", cert.level.name,
+                             cert.issued_on.isoformat(), cert.expires_on.isoformat(), cert.status_on(today).label,
+                             cert.sha256])
+            yield sink.drain()
+        zf.writestr("manifest.csv", "\ufeff" + manifest.getvalue())
+    yield sink.drain()

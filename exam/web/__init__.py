@@ -19,7 +19,13 @@ def register_blueprints(app: Flask) -> None:
         """Stored UTC → China Standard Time for display."""
         return (value + CHINA_OFFSET).strftime("%Y-%m-%d %H:%M") if value else ""
 
-    app.jinja_env.globals["area_name"] = _area_name
+    from exam.models import QuestionStatus, Role
+
+    app.jinja_env.globals.update(area_name=_area_name, Role=Role, QuestionStatus=QuestionStatus)
+
+    @app.template_filter("combine_page")
+    def combine_page(args: dict, page: int) -> dict:
+        return {**args, "page": page}
 
     @app.template_filter("points")
     def points(value: float | None) -> str:
@@ -35,5 +41,5 @@ def _area_name(code: str) -> str:
     from exam.models import KnowledgeArea
 
     if "area_names" not in g:
-        g.area_names = dict(db.session.execute(select(KnowledgeArea.code, KnowledgeArea.name)).tuples().all())
+        g.area_names = dict(db.session.execute(select(KnowledgeArea.code, KnowledgeArea.name)).all())
     return g.area_names.get(code, code)

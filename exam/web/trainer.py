@@ -31,7 +31,7 @@ class MarkForm(FlaskForm):
 @bp.route("/")
 def index():  # noqa: ANN201
     counts = dict(db.session.execute(
-        select(Question.status, func.count()).group_by(Question.status)).tuples().all())
+        select(Question.status, func.count()).group_by(Question.status)).all())
     return render_template("trainer/index.html", counts=counts, pending=len(pending_marking(db.session)))
 
 
