@@ -2,6 +2,7 @@
 
 Framework-free on purpose: nothing here imports Flask or SQLAlchemy.
 """
+from question_bank.jsonio import FORMAT_NAME, FORMAT_VERSION, dump_bank, dumps_bank, load_bank, loads_bank
 from question_bank.records import (
     AREA_CODES,
     LEVEL_CODES,
@@ -11,7 +12,6 @@ from question_bank.records import (
     QuestionType,
     count_blanks,
 )
-from question_bank.jsonio import FORMAT_NAME, FORMAT_VERSION, dump_bank, dumps_bank, load_bank, loads_bank
 from question_bank.starter import load_starter_bank
 
 __all__ = [

@@ -21,7 +21,7 @@ class BankError(ValueError):
     """A record or file that breaks the bank format; the message says what and where."""
 
 
-class QuestionType(str, enum.Enum):
+class QuestionType(enum.StrEnum):
     TRUE_FALSE = "true_false"
     SINGLE = "single"
     MULTIPLE = "multiple"
@@ -53,7 +53,7 @@ _TYPE_LABELS = {
 }
 
 
-class Difficulty(str, enum.Enum):
+class Difficulty(enum.StrEnum):
     EASY = "easy"
     MEDIUM = "medium"
     HARD = "hard"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from exam.web.access import ACCESS
 from exam.models import Role
+from exam.web.access import ACCESS
 
 ROLES = ["guest", "trainee1", "trainer1", "hr1", "admin1"]
 ROLE_OF = {"trainee1": Role.TRAINEE, "trainer1": Role.TRAINER, "hr1": Role.HR, "admin1": Role.ADMIN}

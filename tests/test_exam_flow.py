@@ -6,12 +6,12 @@ import io
 import json
 import zipfile
 
+from helpers import answer_all, correct_display_response
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from exam.extensions import db
 from exam.models import Attempt, AttemptState, Certificate, Level
-from helpers import answer_all, correct_display_response
 
 
 def start(client, level="L4") -> Attempt:
@@ -151,7 +151,7 @@ def test_two_tabs_submitting_at_once_cannot_both_move_the_attempt(app, client, a
     tab_b = Session(bind=conn, join_transaction_mode="create_savepoint")
     a = tab_a.get(Attempt, attempt.id)
     b = tab_b.get(Attempt, attempt.id)
-    a.items, b.items  # both tabs loaded the open attempt
+    assert a.state is b.state is AttemptState.IN_PROGRESS  # both tabs loaded the open attempt
     settings = certificate_settings()
     submit_attempt(tab_a, a, clock(), settings)
     tab_a.flush()

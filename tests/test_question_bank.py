@@ -7,7 +7,14 @@ from collections import Counter
 import pytest
 
 from question_bank import (
-    AREA_CODES, BankError, Difficulty, QuestionRecord, QuestionType, dumps_bank, load_starter_bank, loads_bank,
+    AREA_CODES,
+    BankError,
+    Difficulty,
+    QuestionRecord,
+    QuestionType,
+    dumps_bank,
+    load_starter_bank,
+    loads_bank,
 )
 from question_bank.records import count_blanks
 

@@ -14,7 +14,7 @@ from exam.models.user import User
 from question_bank import Difficulty, QuestionType
 
 
-class AttemptState(str, enum.Enum):
+class AttemptState(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     SUBMITTED = "submitted"
     EXPIRED = "expired"
@@ -125,7 +125,7 @@ class PaperItem(Base):
     option_order: Mapped[list[Any]] = mapped_column(default=list)
 
     attempt: Mapped[Attempt] = relationship(back_populates="items")
-    question_version: Mapped["QuestionVersion"] = relationship()  # noqa: F821
+    question_version: Mapped[QuestionVersion] = relationship()  # noqa: F821
     answer: Mapped[Answer | None] = relationship(back_populates="item", uselist=False)
 
 

@@ -12,7 +12,7 @@ from exam.models.base import Base, str_enum
 from question_bank import LEVEL_CODES, Difficulty, QuestionType
 
 
-class QuestionStatus(str, enum.Enum):
+class QuestionStatus(enum.StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"
     RETIRED = "retired"

@@ -12,7 +12,7 @@ from exam.models.level import Level
 from exam.models.user import User
 
 
-class CertificateStatus(str, enum.Enum):
+class CertificateStatus(enum.StrEnum):
     VALID = "valid"
     EXPIRED = "expired"
     REVOKED = "revoked"

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from exam.models.base import Base, str_enum
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     TRAINEE = "trainee"
     TRAINER = "trainer"
     HR = "hr"

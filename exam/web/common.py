@@ -1,8 +1,9 @@
 """Small helpers shared by the blueprints."""
 from __future__ import annotations
 
-from flask import current_app, send_file
 from io import BytesIO
+
+from flask import current_app, send_file
 
 from exam.models import Certificate
 from exam.services.certificates import CertificateSettings
