@@ -280,3 +280,17 @@ def test_login_refuses_a_wrong_password(client, auth):
     response = auth.login("trainee1", "wrong")
     assert response.status_code == 200 and "用户名或密码不正确" in response.text
     assert client.get("/trainee/").status_code == 302
+
+
+def test_only_one_open_attempt_per_level_is_possible(app, client, auth, clock, user):
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    auth.login("trainee1")
+    attempt = start(client)
+    assert start(client).id == attempt.id  # a second click resumes
+    duplicate = Attempt(user_id=attempt.user_id, level_id=attempt.level_id, state=AttemptState.IN_PROGRESS, seed=1,
+                        started_at=clock(), deadline_at=attempt.deadline_at, pass_mark=60, total_points=100)
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(duplicate)
+        db.session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from exam import clock
@@ -62,6 +63,10 @@ def start(code: str):  # noqa: ANN201
         db.session.rollback()
         flash(f"暂时无法组卷, 请联系培训师: {exc}", "error")
         return redirect(url_for(".dashboard"))
+    except IntegrityError:
+        # a second click started the same level at the same moment: resume the attempt it opened
+        db.session.rollback()
+        attempt = start_attempt(db.session, current_user, level, now)
     return redirect(url_for(".attempt", attempt_id=attempt.id))
 
 
