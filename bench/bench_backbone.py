@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from exam.services.assembly import Candidate, LevelRules, assemble_paper  # noqa: E402
+from exam.services.assembly import Candidate, assemble_paper  # noqa: E402
 from exam.services.certificates import font_config, render_certificate_pdf  # noqa: E402
-from exam.services.reference import DIFFICULTY_MIX, LEVELS, SECTIONS, WEIGHTS  # noqa: E402
+from exam.services.reference import LEVELS, default_level_rules  # noqa: E402
 from question_bank import load_starter_bank  # noqa: E402
 
 
@@ -34,9 +34,8 @@ def timed(fn, repeat: int) -> list[float]:  # noqa: ANN001
 def main() -> None:
     bank = load_starter_bank()
     print(f"starter bank: {len(bank)} questions")
-    for col, (code, *_rest) in enumerate(LEVELS):
-        rules = LevelRules(code, {t: s[col] for t, s in SECTIONS.items() if s[col][0]},
-                           {a: w[col] for a, w in WEIGHTS.items()}, DIFFICULTY_MIX, 5)
+    for code, *_rest in LEVELS:
+        rules = default_level_rules(code)
         cands = [Candidate(i, q.area, q.type, q.difficulty) for i, q in enumerate(bank) if code in q.levels]
         n = sum(c for c, _p in rules.sections.values())
         solve = timed(lambda i: assemble_paper(rules, cands, random.Random(i)), 30)  # noqa: B023

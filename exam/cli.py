@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import select
 
 from exam import clock
 from exam.extensions import db
@@ -106,5 +105,3 @@ def attempts_finalize_expired() -> None:
     db.session.commit()
     click.echo(f"已收卷 {len(done)} 份超时试卷。")
 
-
-__all__ = ["alembic_config", "register_cli", "select"]

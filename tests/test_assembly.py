@@ -6,16 +6,11 @@ import random
 import pytest
 
 from exam.services.assembly import AssemblyError, Candidate, LevelRules, assemble_paper
-from exam.services.reference import DIFFICULTY_MIX, LEVELS, SECTIONS, WEIGHTS
+from exam.services.reference import LEVELS
+from exam.services.reference import default_level_rules as rules_for
 from question_bank import Difficulty, QuestionType, load_starter_bank
 
 LEVEL_CODES = [lv[0] for lv in LEVELS]
-
-
-def rules_for(code: str) -> LevelRules:
-    col = LEVEL_CODES.index(code)
-    return LevelRules(code, {t: s[col] for t, s in SECTIONS.items() if s[col][0]},
-                      {a: w[col] for a, w in WEIGHTS.items()}, DIFFICULTY_MIX, 5)
 
 
 @pytest.fixture(scope="module")

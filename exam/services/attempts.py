@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam.models import Answer, Attempt, AttemptState, IllegalTransition, Level, PaperItem, User
+from exam.models import Answer, Attempt, AttemptState, IllegalTransition, Level, PaperItem, QuestionVersion, User
 from exam.services.assembly import Paper
 from exam.services.papers import draw_paper
 from exam.services.qtypes import ResponseError, qtype
@@ -46,8 +46,6 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, see
 
 
 def _paper_items(paper: Paper, rng: random.Random, session: Session) -> list[PaperItem]:
-    from exam.models import QuestionVersion
-
     versions = {v.id: v for v in session.scalars(
         select(QuestionVersion).where(QuestionVersion.id.in_([e.version_id for e in paper.items]))
     )}

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exam.models import AreaWeight, DifficultyShare, KnowledgeArea, Level, PaperSection
+from exam.services.assembly import LevelRules
 from question_bank import Difficulty, QuestionType
 
 T = QuestionType
@@ -82,3 +83,10 @@ def load_reference_data(session: Session) -> bool:
         changed = True
     session.flush()
     return changed
+
+
+def default_level_rules(code: str) -> LevelRules:
+    """The standard's default rules of one level as assembler input (for tests and benchmarks)."""
+    col = [lv[0] for lv in LEVELS].index(code)
+    return LevelRules(code, {t: s[col] for t, s in SECTIONS.items() if s[col][0]},
+                      {a: w[col] for a, w in WEIGHTS.items()}, DIFFICULTY_MIX, 5)

@@ -65,7 +65,7 @@ def mark(answer_id: int):  # noqa: ANN201
 
 @bp.route("/questions")
 def questions():  # noqa: ANN201
-    """The bank with filters by area, type, difficulty, status and stem text; paginated by keyset-free offset."""
+    """The bank, filtered by area, type, difficulty, status and stem text, 50 per page."""
     q = select(Question, QuestionVersion).join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
     f = request.args
     if f.get("area"):
