@@ -294,3 +294,15 @@ def test_only_one_open_attempt_per_level_is_possible(app, client, auth, clock, u
     with pytest.raises(IntegrityError), db.session.begin_nested():
         db.session.add(duplicate)
         db.session.flush()
+
+
+def test_starting_again_after_an_abandoned_attempt_finalises_it_and_opens_a_new_paper(client, auth, clock):
+    auth.login("trainee1")
+    abandoned = start(client)
+    answer_all(client, abandoned, only=set(range(1, 21)))
+    clock.advance(hours=3)
+    fresh = start(client)
+    assert fresh.id != abandoned.id and fresh.state is AttemptState.IN_PROGRESS
+    db.session.refresh(abandoned)
+    assert abandoned.state is AttemptState.GRADED
+    assert abandoned.score == sum(i.points for i in abandoned.items if i.position <= 20)

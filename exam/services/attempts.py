@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from exam.models import Answer, Attempt, AttemptState, IllegalTransition, Level, PaperItem, QuestionVersion, User
 from exam.services.assembly import Paper
+from exam.services.certificates import CertificateSettings
+from exam.services.grading import finalize_overdue
 from exam.services.papers import draw_paper
 from exam.services.qtypes import ResponseError, qtype
 
@@ -20,8 +22,12 @@ class NotEligible(Exception):
     pass
 
 
-def start_attempt(session: Session, user: User, level: Level, now: datetime, seed: int | None = None) -> Attempt:
-    """Open attempt for (user, level) if there is one, else a new one with a freshly drawn paper."""
+def start_attempt(session: Session, user: User, level: Level, now: datetime, settings: CertificateSettings,
+                  seed: int | None = None) -> Attempt:
+    """Open attempt for (user, level) if there is one, else a new one with a freshly drawn paper.
+
+    An open attempt whose deadline passed is finalised first (it may even earn a certificate).
+    """
     open_attempt = session.scalars(
         select(Attempt).where(Attempt.user_id == user.id, Attempt.level_id == level.id,
                               Attempt.state == AttemptState.IN_PROGRESS)
@@ -29,9 +35,7 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, see
     if open_attempt is not None and not open_attempt.is_overdue(now):
         return open_attempt
     if open_attempt is not None:
-        from exam.services.grading import finalize_overdue
-
-        finalize_overdue(session, open_attempt, now)
+        finalize_overdue(session, open_attempt, now, settings)
     seed = secrets.randbits(31) if seed is None else seed
     rng = random.Random(seed)
     paper = draw_paper(session, level, rng)

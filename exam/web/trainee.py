@@ -57,7 +57,7 @@ def start(code: str):  # noqa: ANN201
         flash(f"暂不能参加{level.name}考试: {decision.reason}", "error")
         return redirect(url_for(".dashboard"))
     try:
-        attempt = start_attempt(db.session, current_user, level, now)
+        attempt = start_attempt(db.session, current_user, level, now, certificate_settings())
         db.session.commit()
     except AssemblyError as exc:
         db.session.rollback()
@@ -66,7 +66,7 @@ def start(code: str):  # noqa: ANN201
     except IntegrityError:
         # a second click started the same level at the same moment: resume the attempt it opened
         db.session.rollback()
-        attempt = start_attempt(db.session, current_user, level, now)
+        attempt = start_attempt(db.session, current_user, level, now, certificate_settings())
     return redirect(url_for(".attempt", attempt_id=attempt.id))
 
 
