@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from exam.extensions import db
-from exam.models import Attempt, AttemptState, Certificate, Level
+from exam.models import Attempt, AttemptState, Certificate
 
 
 def start(client, level="L4") -> Attempt:
@@ -229,7 +229,6 @@ def test_hr_filters_certificates_and_downloads_a_zip_with_manifest(client, auth,
     auth.login("hr1")
     assert cert.number in client.get("/hr/certificates", query_string={"level": "L4"}).text
     assert cert.number not in client.get("/hr/certificates", query_string={"level": "L3"}).text
-    gd = db.session.scalars(select(Level)).first()  # noqa: F841  (levels exist)
     from exam.models import Organization
 
     province = db.session.scalars(select(Organization).where(Organization.code == "CT-GD")).one()

@@ -1,5 +1,5 @@
 """The ORM models, one module per aggregate."""
-from exam.models.attempt import Answer, Attempt, AttemptState, IllegalTransition, PaperItem
+from exam.models.attempt import Answer, Attempt, AttemptState, IllegalTransition, PaperItem, answers_by_item
 from exam.models.audit import AuditEvent, record_audit
 from exam.models.bank import KnowledgeArea, Question, QuestionStatus, QuestionVersion, levels_to_mask, mask_to_levels
 from exam.models.base import Base
@@ -10,6 +10,6 @@ from exam.models.user import Organization, Role, User, UserRole
 __all__ = [
     "Answer", "AreaWeight", "Attempt", "AttemptState", "AuditEvent", "Base", "Certificate", "CertificateStatus",
     "DifficultyShare", "IllegalTransition", "KnowledgeArea", "Level", "Organization", "PaperItem", "PaperSection",
-    "Question", "QuestionStatus", "QuestionVersion", "Role", "User", "UserRole", "levels_to_mask",
+    "Question", "QuestionStatus", "QuestionVersion", "Role", "User", "UserRole", "answers_by_item", "levels_to_mask",
     "mask_to_levels", "record_audit",
 ]

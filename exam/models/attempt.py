@@ -5,8 +5,8 @@ import enum
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, Text, UniqueConstraint, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from exam.models.base import Base, str_enum
 from exam.models.level import Level
@@ -152,6 +152,11 @@ class Answer(Base):
     marker_comment: Mapped[str] = mapped_column(Text, default="")
 
     item: Mapped[PaperItem] = relationship(back_populates="answer")
+
+
+def answers_by_item(session: Session, attempt_id: int) -> dict[int, Answer]:
+    """An attempt's answers keyed by paper item id, in one query."""
+    return {a.paper_item_id: a for a in session.scalars(select(Answer).where(Answer.attempt_id == attempt_id))}
 
 
 from exam.models.bank import QuestionVersion  # noqa: E402,F401  (relationship target)

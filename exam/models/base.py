@@ -1,7 +1,6 @@
 """Declarative base with a constraint naming convention (so migrations name constraints stably)."""
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, MetaData
@@ -20,8 +19,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, Any: JSON}
 
-
-__all__ = ["Base", "date", "datetime"]
 
 
 def str_enum(enum_cls: type, name: str):  # noqa: ANN201

@@ -203,7 +203,7 @@ def _allocate(
     rng: random.Random,
 ) -> dict[tuple[str, QuestionType, Difficulty], int]:
     model = cp_model.CpModel()
-    n = {k: model.NewIntVar(0, min(have[k], rules.sections[k[1]][0]), f"n{i}") for i, k in enumerate(keys)}
+    n = _count_vars(model, rules, have, keys)
     for t, (count, _pts) in rules.sections.items():
         model.Add(sum(v for k, v in n.items() if k[1] == t) == count)
     for area, pts in area_points.items():
@@ -212,17 +212,25 @@ def _allocate(
         expr = sum(rules.sections[k[1]][1] * v for k, v in n.items() if k[2] == d)
         model.AddLinearConstraint(expr, lo, hi)
     model.Maximize(sum(rng.randrange(1, 1000) * v for v in n.values()))
-    solver = _solver(rng)
+    solver = _solver(seed=rng.randrange(2**31))
     status = solver.Solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return {k: solver.Value(v) for k, v in n.items()}
     raise AssemblyError(rules.level, _diagnose(rules, area_points, have, keys))
 
 
-def _solver(rng: random.Random) -> cp_model.CpSolver:
+def _count_vars(
+    model: cp_model.CpModel, rules: LevelRules, have: dict[tuple[str, QuestionType, Difficulty], int],
+    keys: Sequence[tuple[str, QuestionType, Difficulty]],
+) -> dict[tuple[str, QuestionType, Difficulty], cp_model.IntVar]:
+    """How many items each cell gives: at most what it holds and what its type needs."""
+    return {k: model.NewIntVar(0, min(have[k], rules.sections[k[1]][0]), f"n{i}") for i, k in enumerate(keys)}
+
+
+def _solver(seed: int = 0) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # deterministic for a given seed
-    solver.parameters.random_seed = rng.randrange(2**31)
+    solver.parameters.random_seed = seed
     solver.parameters.max_time_in_seconds = 20.0
     return solver
 
@@ -239,7 +247,7 @@ def _diagnose(
         return out
     # Supply is enough cell by cell, yet no exact paper exists: find the smallest under-fill.
     model = cp_model.CpModel()
-    n = {k: model.NewIntVar(0, min(have[k], rules.sections[k[1]][0]), f"n{i}") for i, k in enumerate(keys)}
+    n = _count_vars(model, rules, have, keys)
     slack: list[tuple[str, str, int, int, cp_model.IntVar]] = []
     for t, (count, pts) in rules.sections.items():
         s = model.NewIntVar(0, count, f"st_{t.value}")
@@ -256,9 +264,7 @@ def _diagnose(
         model.Add(expr <= hi)
         slack.append(("difficulty", d.value, lo, 1, s))
     model.Minimize(sum(weight * var for _kind, _key, _need, weight, var in slack))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = 20.0
+    solver = _solver()
     if solver.Solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         out = [Shortage(kind, key, need, solver.Value(var)) for kind, key, need, _w, var in slack if solver.Value(var)]
     return out
@@ -273,18 +279,16 @@ def _supply_shortages(
         available = sum(n for k, n in have.items() if k[1] == t)
         if available < count:
             out.append(Shortage("type", t.value, count, count - available))
+
+    def best_points(index: int, value: object) -> int:
+        """Most points the cells with ``key[index] == value`` could give on their own."""
+        return sum(pts * min(count, sum(n for k, n in have.items() if k[index] == value and k[1] == t))
+                   for t, (count, pts) in rules.sections.items())
+
     for area, need in area_points.items():
-        best = sum(
-            pts * min(count, sum(n for k, n in have.items() if k[0] == area and k[1] == t))
-            for t, (count, pts) in rules.sections.items()
-        )
-        if best < need:
+        if (best := best_points(0, area)) < need:
             out.append(Shortage("area", area, need, need - best))
     for d, (lo, _hi) in rules.difficulty_bounds().items():
-        best = sum(
-            pts * min(count, sum(n for k, n in have.items() if k[2] == d and k[1] == t))
-            for t, (count, pts) in rules.sections.items()
-        )
-        if best < lo:
+        if (best := best_points(2, d)) < lo:
             out.append(Shortage("difficulty", d.value, lo, lo - best))
     return out

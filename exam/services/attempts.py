@@ -10,16 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam.models import Answer, Attempt, AttemptState, IllegalTransition, Level, PaperItem, QuestionVersion, User
+from exam.models import Answer, Attempt, AttemptState, Level, PaperItem, QuestionVersion, User, answers_by_item
 from exam.services.assembly import Paper
 from exam.services.certificates import CertificateSettings
 from exam.services.grading import finalize_overdue
 from exam.services.papers import draw_paper
 from exam.services.qtypes import ResponseError, qtype
-
-
-class NotEligible(Exception):
-    pass
 
 
 def start_attempt(session: Session, user: User, level: Level, now: datetime, settings: CertificateSettings,
@@ -74,7 +70,7 @@ def save_answers(session: Session, attempt: Attempt, changes: list[dict[str, Any
     """Apply changes ``{"item": position, "response", "flagged", "seq"}``; older sequence numbers lose."""
     attempt.check_can_save(now)
     items = {i.position: i for i in attempt.items}
-    answers = {a.paper_item_id: a for a in session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))}
+    answers = answers_by_item(session, attempt.id)
     result = SaveResult([], [])
     for change in changes:
         item = items.get(change.get("item"))  # type: ignore[arg-type]
@@ -98,7 +94,7 @@ def save_answers(session: Session, attempt: Attempt, changes: list[dict[str, Any
 
 def client_state(session: Session, attempt: Attempt, now: datetime) -> dict[str, Any]:
     """Everything the exam page needs to resume: saved answers, flags, the true remaining time."""
-    answers = {a.paper_item_id: a for a in session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))}
+    answers = answers_by_item(session, attempt.id)
     saved = {}
     for item in attempt.items:
         a = answers.get(item.id)
@@ -115,5 +111,3 @@ def client_state(session: Session, attempt: Attempt, now: datetime) -> dict[str,
         "answers": saved,
     }
 
-
-__all__ = ["IllegalTransition", "NotEligible", "SaveResult", "client_state", "save_answers", "start_attempt"]

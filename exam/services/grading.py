@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam.models import Answer, Attempt, AttemptState, IllegalTransition, PaperItem, User, record_audit
+from exam.models import Answer, Attempt, AttemptState, IllegalTransition, PaperItem, User, answers_by_item, record_audit
 from exam.services.certificates import CertificateSettings, issue_certificate
 from exam.services.qtypes import qtype
 
@@ -46,7 +46,7 @@ def finalize_expired(session: Session, now: datetime, settings: CertificateSetti
 def grade_attempt(session: Session, attempt: Attempt, now: datetime, settings: CertificateSettings) -> None:
     """Score every objective item; the result is final at once when no item needs a trainer."""
     level = attempt.level
-    answers = {a.paper_item_id: a for a in session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))}
+    answers = answers_by_item(session, attempt.id)
     for item in attempt.items:
         answer = answers.get(item.id)
         if answer is None:
@@ -106,7 +106,7 @@ class AreaResult:
 
 
 def area_results(session: Session, attempt: Attempt) -> list[AreaResult]:
-    answers = {a.paper_item_id: a for a in session.scalars(select(Answer).where(Answer.attempt_id == attempt.id))}
+    answers = answers_by_item(session, attempt.id)
     earned: dict[str, float] = defaultdict(float)
     possible: dict[str, int] = defaultdict(int)
     for item in attempt.items:
