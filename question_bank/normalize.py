@@ -1,0 +1,56 @@
+"""Text folding shared by the importers and duplicate detection: width, script, spaces, punctuation."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+
+import opencc
+
+
+@functools.cache
+def _converter(config: str) -> opencc.OpenCC:
+    return opencc.OpenCC(config)
+
+
+def to_simplified(text: str, *, taiwan: bool = False) -> str:
+    """Traditional → Simplified; ``taiwan`` also maps Taiwan vocabulary (軟體 → 软件)."""
+    return _converter("tw2sp" if taiwan else "t2s").convert(text)
+
+
+def looks_traditional(text: str, threshold: float = 0.02) -> bool:
+    """True when a noticeable share of the Han characters change under Traditional → Simplified."""
+    han = [c for c in text if "\u4e00" <= c <= "\u9fff"]
+    if not han:
+        return False
+    sample = "".join(han[:20000])
+    converted = to_simplified(sample)
+    changed = sum(1 for a, b in zip(sample, converted, strict=False) if a != b)
+    return changed / len(sample) >= threshold
+
+
+def simplify_document(text: str) -> tuple[str, bool]:
+    """Convert a whole import to Simplified if it is Traditional; returns (text, was_traditional).
+
+    Converted line by line so that line numbers in reports still point at the source file.
+    """
+    if not looks_traditional(text):
+        return text, False
+    return "\n".join(to_simplified(line, taiwan=True) for line in text.split("\n")), True
+
+
+_DROP = re.compile(r"[\s_]+")
+
+
+def fold_text(text: str) -> str:
+    """The form two stems are compared in: half-width, Simplified, lower case, no spaces or punctuation."""
+    s = unicodedata.normalize("NFKC", text)
+    s = to_simplified(s).lower()
+    s = _DROP.sub("", s)
+    return "".join(c for c in s if unicodedata.category(c)[0] not in "PSZ")
+
+
+def stem_fingerprint(stem: str) -> str:
+    """A short stable hash of the folded stem, indexed in the database for duplicate lookups."""
+    return hashlib.sha1(fold_text(stem).encode("utf-8")).hexdigest()[:20]
