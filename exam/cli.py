@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from exam import clock
 from exam.extensions import db
 from exam.services.assembly import AssemblyError
+from question_bank import LEVEL_CODES
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -30,6 +31,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_group)
     app.cli.add_command(paper_group)
     app.cli.add_command(attempts_group)
+    app.cli.add_command(bank_group)
 
 
 @click.group("db", help="数据库结构 (Alembic 迁移)")
@@ -105,3 +107,117 @@ def attempts_finalize_expired() -> None:
     db.session.commit()
     click.echo(f"已收卷 {len(done)} 份超时试卷。")
 
+
+
+@click.group("bank", help="题库: 导入、导出、模板")
+def bank_group() -> None:
+    pass
+
+
+@bank_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="只检查并报告, 不写入")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable report")
+@click.option("--area", default=None, help="没有领域的题目都归入此领域, 如 W05")
+@click.option("--difficulty", type=click.Choice(["easy", "medium", "hard"]), default="medium",
+              help="文件未给出难度时使用")
+@click.option("--levels", default=",".join(LEVEL_CODES), help="文件未给出适用等级时使用, 如 L4,L3")
+@click.option("--status", type=click.Choice(["active", "draft"]), default="active", help="新题的状态")
+@click.option("--keep-duplicates", is_flag=True, help="与题库重复的题目也导入")
+def bank_import(path: Path, dry_run: bool, as_json: bool, area: str | None, difficulty: str, levels: str,
+                status: str, keep_duplicates: bool) -> None:
+    """Import .xlsx, .docx, .json or a text dump; all accepted items in one transaction, or nothing."""
+    from exam.models import QuestionStatus
+    from exam.services.bank_import import ImportOptions, ImportRefused, apply_import, plan_import, read_file
+    from question_bank import AREA_CODES, Difficulty
+
+    if area and area.upper() not in AREA_CODES:
+        raise click.BadParameter(f"知识领域 {area} 不存在 (可用: {' '.join(AREA_CODES)})", param_hint="--area")
+    level_codes = tuple(x.strip().upper() for x in levels.split(",") if x.strip())
+    source = read_file(path.read_bytes(), path.name)
+    options = ImportOptions(area=area.upper() if area else None, difficulty=Difficulty(difficulty), levels=level_codes,
+                            status=QuestionStatus(status),
+                            keep_duplicates=frozenset(range(len(source.entries))) if keep_duplicates else frozenset())
+    plan = plan_import(db.session, source, path.name, options)
+    report = plan.to_json()
+    failed = False
+    if not dry_run:
+        try:
+            result = apply_import(db.session, plan, actor_id=None, now=clock.now())
+            db.session.commit()
+            report["imported"] = {"added": result.added, "new_versions": result.new_versions,
+                                  "unchanged": result.unchanged}
+        except ImportRefused as exc:
+            db.session.rollback()
+            report["imported"] = None
+            report["errors"] = exc.problems
+            failed = True
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        _print_import_report(report, dry_run)
+    if failed:
+        raise SystemExit(1)
+
+
+def _print_import_report(report: dict, dry_run: bool) -> None:
+    from question_bank import QuestionType
+
+    by_type = ", ".join(f"{QuestionType(t).label} {n}" for t, n in report["by_type"].items() if n)
+    click.echo(f"{report['file']}: 识别 {report['recognised']} 题 ({by_type or '无'})"
+               + (" — 繁体已转为简体" if report["traditional"] else ""))
+    for s in report["skipped"]:
+        click.echo(f"  跳过 第 {s['lines'][0]}–{s['lines'][1]} 行: {s['reason']}")
+    for item in report["items"]:
+        for note in item["notes"]:
+            click.echo(f"  存疑 第 {item['lines'][0]}–{item['lines'][1]} 行: {note}")
+        if item["duplicate_of"]:
+            click.echo(f"  重复 第 {item['lines'][0]}–{item['lines'][1]} 行: 与 {', '.join(item['duplicate_of'])} 相同"
+                       + ("" if item["accepted"] else ", 不导入"))
+    click.echo(f"重复 {report['duplicates']} 题")
+    for err in report["errors"]:
+        click.echo(f"  错误: {err}", err=True)
+    imported = report.get("imported")
+    if dry_run:
+        click.echo("预检完成, 未写入任何数据。")
+    elif imported is None:
+        click.echo("有错误, 未导入任何题目。", err=True)
+    else:
+        click.echo(f"已导入: 新增 {imported['added']} 题, 新版本 {imported['new_versions']} 题, "
+                   f"未变 {imported['unchanged']} 题。")
+
+
+@bank_group.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--area", default="")
+@click.option("--type", "qtype", default="")
+@click.option("--difficulty", default="")
+@click.option("--level", default="")
+@click.option("--status", default="")
+@click.option("--q", "text", default="", help="题干包含的文字")
+def bank_export(path: Path, area: str, qtype: str, difficulty: str, level: str, status: str, text: str) -> None:
+    """Write the selected questions to .xlsx (the import template) or .json (the bank format)."""
+    from exam.services.bank_query import BankFilter, iter_records
+    from question_bank import dumps_bank
+    from question_bank.xlsx import write_xlsx
+
+    f = BankFilter.from_args({"area": area, "type": qtype, "difficulty": difficulty, "level": level.upper(),
+                              "status": status, "q": text})
+    records = list(iter_records(db.session, f))
+    if path.suffix.lower() == ".xlsx":
+        write_xlsx(records, path)
+    elif path.suffix.lower() == ".json":
+        path.write_text(dumps_bank(records), encoding="utf-8")
+    else:
+        raise click.BadParameter("文件名应以 .xlsx 或 .json 结尾", param_hint="PATH")
+    click.echo(f"已导出 {len(records)} 题到 {path}")
+
+
+@bank_group.command("template")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def bank_template(path: Path) -> None:
+    """Write the empty Excel import template."""
+    from question_bank.xlsx import write_template
+
+    write_template(path)
+    click.echo(f"模板已写入 {path}")

@@ -1,7 +1,16 @@
 """The ORM models, one module per aggregate."""
 from exam.models.attempt import Answer, Attempt, AttemptState, IllegalTransition, PaperItem, answers_by_item
 from exam.models.audit import AuditEvent, record_audit
-from exam.models.bank import KnowledgeArea, Question, QuestionStatus, QuestionVersion, levels_to_mask, mask_to_levels
+from exam.models.bank import (
+    ImportStatus,
+    ImportUpload,
+    KnowledgeArea,
+    Question,
+    QuestionStatus,
+    QuestionVersion,
+    levels_to_mask,
+    mask_to_levels,
+)
 from exam.models.base import Base
 from exam.models.certificate import Certificate, CertificateStatus
 from exam.models.level import AreaWeight, DifficultyShare, Level, PaperSection
@@ -9,7 +18,7 @@ from exam.models.user import Organization, Role, User, UserRole
 
 __all__ = [
     "Answer", "AreaWeight", "Attempt", "AttemptState", "AuditEvent", "Base", "Certificate", "CertificateStatus",
-    "DifficultyShare", "IllegalTransition", "KnowledgeArea", "Level", "Organization", "PaperItem", "PaperSection",
+    "DifficultyShare", "IllegalTransition", "ImportStatus", "ImportUpload", "KnowledgeArea", "Level", "Organization", "PaperItem", "PaperSection",
     "Question", "QuestionStatus", "QuestionVersion", "Role", "User", "UserRole", "answers_by_item", "levels_to_mask",
     "mask_to_levels", "record_audit",
 ]

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exam.models.base import Base, str_enum
@@ -54,6 +54,7 @@ class Question(Base):
     #: where the question came from (starter bank, an import file, a trainer)
     source: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
 
     current_version: Mapped[QuestionVersion | None] = relationship(foreign_keys=[current_version_id], post_update=True)
     versions: Mapped[list[QuestionVersion]] = relationship(
@@ -84,6 +85,10 @@ class QuestionVersion(Base):
     #: the key in the bank format's JSON shape; never sent to a trainee before grading
     answer: Mapped[Any]
     explanation: Mapped[str] = mapped_column(Text, default="")
+    #: free labels a trainer searches by (教材章节, 来源题库 …)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    #: hash of the folded stem (width, script, spaces, punctuation): finds the same question typed twice
+    fingerprint: Mapped[str] = mapped_column(String(20), index=True, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -92,3 +97,28 @@ class QuestionVersion(Base):
     @property
     def levels(self) -> tuple[str, ...]:
         return mask_to_levels(self.levels_mask)
+
+
+class ImportStatus(enum.StrEnum):
+    PENDING = "pending"
+    IMPORTED = "imported"
+    DISCARDED = "discarded"
+
+
+class ImportUpload(Base):
+    """A file a trainer uploaded: kept until confirmed or discarded, so the dry run and the import
+    read the same bytes whichever app process serves the next request."""
+
+    __tablename__ = "import_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    status: Mapped[ImportStatus] = mapped_column(str_enum(ImportStatus, "import_status"), default=ImportStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: the import's outcome (counts, keys added), shown on the upload's page afterwards
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)

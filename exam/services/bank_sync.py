@@ -1,15 +1,20 @@
 """The only place that knows both the bank's interchange records and the ORM rows."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from exam.models import Question, QuestionStatus, QuestionVersion, levels_to_mask, mask_to_levels, record_audit
 from question_bank import QuestionRecord
 from question_bank.jsonio import record_from_dict, record_to_dict
+from question_bank.normalize import stem_fingerprint
+
+#: the fields a trainer can change, in the order a change is described
+FIELDS = ("type", "area", "difficulty", "levels", "stem", "options", "answer", "explanation", "tags")
 
 
 @dataclass
@@ -17,15 +22,15 @@ class SyncReport:
     added: int = 0
     new_versions: int = 0
     unchanged: int = 0
+    added_keys: list[str] = field(default_factory=list)
 
 
-def version_from_record(q: QuestionRecord, *, question: Question, number: int, now: datetime,
-                        actor_id: int | None) -> QuestionVersion:
-    d = record_to_dict(q)
-    return QuestionVersion(
-        question=question, version=number, type=q.type, area_code=q.area, difficulty=q.difficulty,
-        levels_mask=levels_to_mask(q.levels), stem=q.stem, options=list(q.options), answer=d["answer"],
-        explanation=q.explanation, created_at=now, created_by_id=actor_id,
+def version_values(q: QuestionRecord, *, number: int, now: datetime, actor_id: int | None) -> dict:
+    """A version row's columns for ``q`` (without the question)."""
+    return dict(
+        version=number, type=q.type, area_code=q.area, difficulty=q.difficulty, levels_mask=levels_to_mask(q.levels),
+        stem=q.stem, options=list(q.options), answer=record_to_dict(q)["answer"], explanation=q.explanation,
+        tags=list(q.tags), fingerprint=stem_fingerprint(q.stem), created_at=now, created_by_id=actor_id,
     )
 
 
@@ -33,37 +38,73 @@ def record_from_version(key: str, v: QuestionVersion) -> QuestionRecord:
     return record_from_dict(
         {"key": key, "type": v.type.value, "area": v.area_code, "difficulty": v.difficulty.value,
          "levels": list(mask_to_levels(v.levels_mask)), "stem": v.stem, "options": v.options,
-         "answer": v.answer, "explanation": v.explanation},
+         "answer": v.answer, "explanation": v.explanation, "tags": v.tags},
         where=f"题目 {key} 第 {v.version} 版",
     )
 
 
-def sync_records(session: Session, records: list[QuestionRecord], *, source: str, now: datetime,
-                 actor_id: int | None = None) -> SyncReport:
-    """Add new keys as active questions; a changed record becomes a new version of its question."""
-    report = SyncReport()
-    existing = {q.key: q for q in session.scalars(select(Question).where(Question.key.in_([r.key for r in records])))}
-    for rec in records:
-        question = existing.get(rec.key)
-        if question is None:
-            question = Question(key=rec.key, status=QuestionStatus.ACTIVE, source=source, created_at=now)
-            session.add(question)
-            question.current_version = version_from_record(rec, question=question, number=1, now=now, actor_id=actor_id)
-            report.added += 1
-            continue
-        current = question.current_version
-        if current is not None and record_from_version(rec.key, current) == rec:
-            report.unchanged += 1
-            continue
-        number = (current.version if current else 0) + 1
-        question.current_version = version_from_record(rec, question=question, number=number, now=now,
-                                                       actor_id=actor_id)
-        report.new_versions += 1
-        session.flush()
-        record_audit(session, at=now, actor_id=actor_id, action="question.new_version", entity=question,
-                     version=number, source=source)
+def changed_fields(old: QuestionRecord, new: QuestionRecord) -> list[str]:
+    return [f for f in FIELDS if getattr(old, f) != getattr(new, f)]
+
+
+def add_questions(session: Session, records: Sequence[QuestionRecord], *, status: QuestionStatus, source: str,
+                  now: datetime, actor_id: int | None) -> list[int]:
+    """Insert new questions with their first version in three set-based statements; returns their ids."""
+    if not records:
+        return []
+    ids = list(session.scalars(
+        insert(Question).returning(Question.id, sort_by_parameter_order=True),
+        [dict(key=r.key, status=status, source=source[:120], created_at=now, updated_at=now) for r in records],
+    ))
+    version_ids = list(session.scalars(
+        insert(QuestionVersion).returning(QuestionVersion.id, sort_by_parameter_order=True),
+        [dict(question_id=qid, **version_values(r, number=1, now=now, actor_id=actor_id))
+         for qid, r in zip(ids, records, strict=True)],
+    ))
+    session.execute(update(Question), [{"id": qid, "current_version_id": vid}
+                                       for qid, vid in zip(ids, version_ids, strict=True)])
+    return ids
+
+
+def revise_question(session: Session, question: Question, record: QuestionRecord, *, now: datetime,
+                    actor_id: int | None, source: str) -> QuestionVersion | None:
+    """A new version when ``record`` differs from the current one (None when nothing changed); audited."""
+    current = question.current_version
+    before = record_from_version(question.key, current) if current is not None else None
+    if before == record:
+        return None
+    number = (current.version if current else 0) + 1
+    version = QuestionVersion(question=question, **version_values(record, number=number, now=now, actor_id=actor_id))
+    question.current_version = version
+    question.updated_at = now
     session.flush()
-    if report.added:
+    record_audit(session, at=now, actor_id=actor_id, action="question.revise", entity=question, key=question.key,
+                 version=number, changed=changed_fields(before, record) if before else list(FIELDS), source=source)
+    return version
+
+
+def sync_records(session: Session, records: list[QuestionRecord], *, source: str, now: datetime,
+                 actor_id: int | None = None, status: QuestionStatus = QuestionStatus.ACTIVE) -> SyncReport:
+    """Add new keys as questions; a changed record becomes a new version of its question."""
+    report = SyncReport()
+    existing = {}
+    keys = [r.key for r in records]
+    for i in range(0, len(keys), 500):
+        existing.update((q.key, q) for q in session.scalars(
+            select(Question).options(selectinload(Question.current_version)).where(Question.key.in_(keys[i:i + 500]))))
+    new = [r for r in records if r.key not in existing]
+    for rec in records:
+        if rec.key in existing:
+            if revise_question(session, existing[rec.key], rec, now=now, actor_id=actor_id, source=source):
+                report.new_versions += 1
+            else:
+                report.unchanged += 1
+    add_questions(session, new, status=status, source=source, now=now, actor_id=actor_id)
+    report.added = len(new)
+    report.added_keys = [r.key for r in new]
+    session.flush()
+    if report.added or report.new_versions:
         record_audit(session, at=now, actor_id=actor_id, action="bank.import", entity="questions", source=source,
-                     added=report.added, new_versions=report.new_versions)
+                     added=report.added, new_versions=report.new_versions, unchanged=report.unchanged,
+                     status=status.value)
     return report
