@@ -9,7 +9,8 @@ from exam.web.access import ACCESS
 ROLES = ["guest", "trainee1", "trainer1", "hr1", "admin1"]
 ROLE_OF = {"trainee1": Role.TRAINEE, "trainer1": Role.TRAINER, "hr1": Role.HR, "admin1": Role.ADMIN}
 #: placeholder values for URL arguments; objects need not exist: a 404 still proves the guard let it through
-ARGS = {"attempt_id": 999999, "cert_id": 999999, "answer_id": 999999, "code": "L4"}
+ARGS = {"attempt_id": 999999, "cert_id": 999999, "answer_id": 999999, "code": "L4", "question_id": 999999,
+        "upload_id": 999999, "fmt": "json"}
 
 
 def _routes(app):
