@@ -1,0 +1,208 @@
+"""Imports end to end: the dry run writes nothing, the import writes everything accepted or nothing."""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from exam.extensions import db
+from exam.models import AuditEvent, ImportStatus, ImportUpload, Question, QuestionStatus, QuestionVersion
+from question_bank import Difficulty, QuestionRecord, QuestionType, dumps_bank
+from question_bank.xlsx import write_xlsx
+
+SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "dump-sample.txt"
+
+
+def question_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Question))
+
+
+def records(n: int, area: str = "W03", key_prefix: str = "~") -> list[QuestionRecord]:
+    return [QuestionRecord(key=f"{key_prefix}{i}", type=QuestionType.SINGLE, area=area, difficulty=Difficulty.MEDIUM,
+                           stem=f"第{i}号测试题: 存费维系活动中, 客户预存话费后可获得的赠送金额应当( )。",
+                           options=("一次性到账", "按月返还", "不予赠送", "由客户自选"), answer=("B",)) for i in range(n)]
+
+
+def xlsx_bytes(recs, blank_keys: bool = True) -> bytes:
+    out = io.BytesIO()
+    write_xlsx(recs, out)
+    if not blank_keys:
+        return out.getvalue()
+    wb = load_workbook(io.BytesIO(out.getvalue()))
+    ws = wb["题目"]
+    for row in ws.iter_rows(min_row=2):
+        row[0].value = None
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def run_import(runner, path: Path, *args: str):  # noqa: ANN201
+    result = runner.invoke(args=["bank", "import", str(path), "--json", *args])
+    return result, json.loads(result.output) if result.output.startswith("{") else None
+
+
+@pytest.fixture
+def runner(app):  # noqa: ANN201
+    return app.test_cli_runner()
+
+
+def test_excel_import_adds_new_questions_with_area_keys_and_audits(runner, tmp_path, clock):
+    path = tmp_path / "bank.xlsx"
+    path.write_bytes(xlsx_bytes(records(30)))
+    before = question_count()
+    result, report = run_import(runner, path)
+    assert result.exit_code == 0, result.output
+    assert report["recognised"] == 30 and report["by_type"]["single"] == 30 and report["errors"] == []
+    assert report["imported"] == {"added": 30, "new_versions": 0, "unchanged": 0}
+    assert question_count() == before + 30
+    keys = db.session.scalars(select(Question.key).where(Question.source == "导入 bank.xlsx")).all()
+    assert len(keys) == 30 and all(k.startswith("W03-") for k in keys)
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "bank.import")).all()
+
+
+def test_dry_run_reports_and_writes_nothing(runner, tmp_path, clock):
+    path = tmp_path / "bank.xlsx"
+    path.write_bytes(xlsx_bytes(records(5)))
+    before = question_count()
+    result, report = run_import(runner, path, "--dry-run")
+    assert result.exit_code == 0 and report["recognised"] == 5 and "imported" not in report
+    assert report["items"][0]["lines"] == [2, 2] and report["items"][0]["answer"] == ["B"]
+    assert question_count() == before
+
+
+def test_an_excel_file_with_bad_rows_reports_each_row_and_imports_nothing(runner, tmp_path, clock):
+    wb = load_workbook(io.BytesIO(xlsx_bytes(records(20))))
+    ws = wb["题目"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=14, column=header.index("答案") + 1, value="AB")
+    ws.cell(row=3, column=header.index("知识领域") + 1, value="X99")
+    ws.cell(row=9, column=header.index("难度") + 1, value="超难")
+    path = tmp_path / "bad.xlsx"
+    wb.save(path)
+    before = question_count()
+    result, report = run_import(runner, path)
+    assert result.exit_code == 1
+    assert report["imported"] is None
+    errors = "\n".join(report["errors"])
+    assert "第 14 行 答案列: 单选题只能有一个答案, 读到 'AB'" in errors
+    assert "第 3 行 知识领域列" in errors and "第 9 行 难度列" in errors
+    assert question_count() == before
+
+
+def test_export_then_import_is_the_identity(runner, tmp_path, clock):
+    for fmt in ("xlsx", "json"):
+        path = tmp_path / f"export.{fmt}"
+        assert runner.invoke(args=["bank", "export", str(path), "--area", "W05"]).exit_code == 0
+        result, report = run_import(runner, path)
+        assert result.exit_code == 0, result.output
+        w05 = db.session.scalar(select(func.count()).select_from(Question).where(Question.key.like("W05-%")))
+        assert report["imported"] == {"added": 0, "new_versions": 0, "unchanged": w05}, fmt
+        assert report["duplicates"] == 0
+
+
+def test_an_edited_export_comes_back_as_new_versions(runner, tmp_path, clock):
+    path = tmp_path / "w05.xlsx"
+    runner.invoke(args=["bank", "export", str(path), "--area", "W05", "--type", "single"])
+    wb = load_workbook(path)
+    ws = wb["题目"]
+    header = [c.value for c in ws[1]]
+    key = ws.cell(row=2, column=1).value
+    ws.cell(row=2, column=header.index("解析") + 1, value="修订后的解析")
+    wb.save(path)
+    result, report = run_import(runner, path)
+    assert report["imported"]["new_versions"] == 1, result.output
+    q = db.session.scalars(select(Question).where(Question.key == key)).one()
+    assert q.current_version.version == 2 and q.current_version.explanation == "修订后的解析"
+
+
+def test_json_of_an_unknown_version_is_refused(runner, tmp_path, clock):
+    doc = json.loads(dumps_bank(records(2, key_prefix="J-")))
+    doc["version"] = 7
+    path = tmp_path / "bank.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    result, report = run_import(runner, path)
+    assert result.exit_code == 1 and "不支持的题库格式版本 7" in report["errors"][0]
+
+
+def test_duplicates_of_the_bank_and_within_the_file_are_reported_and_skipped(runner, tmp_path, clock):
+    existing, key = db.session.execute(
+        select(QuestionVersion, Question.key).join(Question, Question.current_version_id == QuestionVersion.id)
+        .where(QuestionVersion.type == QuestionType.SINGLE).order_by(Question.key)).first()
+    # full-width brackets and a trailing space: still the same stem
+    twin = QuestionRecord(key="~x", type=existing.type, area=existing.area_code, difficulty=Difficulty.EASY,
+                          stem=existing.stem.replace("(", "（").replace(")", "）") + " ",
+                          options=tuple(existing.options), answer=tuple(existing.answer))
+    recs = [*records(2), twin, records(1)[0]]  # the last repeats the first
+    path = tmp_path / "dups.xlsx"
+    path.write_bytes(xlsx_bytes(recs))
+    result, report = run_import(runner, path)
+    assert result.exit_code == 0, result.output
+    assert report["duplicates"] == 2
+    dup_of = [item["duplicate_of"] for item in report["items"]]
+    assert dup_of[2] == [key] and dup_of[3] == ["本文件第 1 项"]
+    assert report["imported"]["added"] == 2
+
+
+def test_text_items_need_an_area_and_the_whole_file_can_be_given_one(runner, tmp_path, clock):
+    path = tmp_path / "dump.txt"
+    path.write_text("1、判断题 WindOWS系统中误删的文件可以从回收站找回。()正确答案:对\n", encoding="utf-8")
+    before = question_count()
+    result, report = run_import(runner, path)
+    assert result.exit_code == 1 and "没有知识领域" in report["errors"][0] and "第 1 行" in report["errors"][0]
+    assert question_count() == before
+    result, report = run_import(runner, path, "--area", "B11", "--status", "draft")
+    assert result.exit_code == 0, result.output
+    q = db.session.scalars(select(Question).order_by(Question.id.desc())).first()
+    assert q.key.startswith("B11-") and q.status is QuestionStatus.DRAFT and q.current_version.answer is True
+
+
+def test_web_upload_shows_a_dry_run_then_imports_with_the_trainers_choices(client, auth, clock):
+    auth.login("trainer1")
+    data = xlsx_bytes(records(3))
+    response = client.post("/trainer/imports", data={"file": (io.BytesIO(data), "三题.xlsx")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    upload = db.session.scalars(select(ImportUpload).order_by(ImportUpload.id.desc())).first()
+    preview = client.get(response.location)
+    assert "识别 <strong>3</strong> 题" in preview.text and "确认导入 3 题" in preview.text
+    before = question_count()
+    # the trainer skips item 2 and moves item 3 to W01
+    response = client.post(response.location, data={
+        "area": "", "difficulty": "medium", "levels": ["L4"], "status": "active", "action": "import",
+        "shown": ["0", "1", "2"], "area_0": "W03", "area_1": "W03", "skip_1": "1", "area_2": "W01"})
+    assert response.status_code == 302
+    assert question_count() == before + 2
+    assert upload.status is ImportStatus.IMPORTED and upload.summary["result"]["added"] == 2
+    keys = sorted(db.session.scalars(select(Question.key).where(Question.source == "导入 三题.xlsx")))
+    assert keys[0].startswith("W01-") and keys[1].startswith("W03-")
+    assert "已于" in client.get(f"/trainer/imports/{upload.id}").text
+
+
+def test_web_import_with_a_problem_writes_nothing_and_says_where(client, auth, clock):
+    auth.login("trainer1")
+    text = "1、判断题 WindOWS系统中误删的文件可以从回收站找回。()正确答案:对\n".encode()
+    response = client.post("/trainer/imports", data={"file": (io.BytesIO(text), "dump.txt")},
+                           content_type="multipart/form-data")
+    before = question_count()
+    page = client.post(response.location, data={"difficulty": "medium", "levels": ["L4"], "status": "active",
+                                                 "action": "import"}, follow_redirects=True)
+    assert "未导入任何题目" in page.text and "没有知识领域" in page.text
+    assert question_count() == before
+
+
+def test_only_the_uploader_or_an_admin_sees_an_upload(client, auth, clock):
+    auth.login("trainer1")
+    response = client.post("/trainer/imports", data={"file": (io.BytesIO(b"x"), "a.txt")},
+                           content_type="multipart/form-data")
+    url = response.location
+    auth.logout()
+    auth.login("admin1")
+    assert client.get(url).status_code == 200
+    auth.logout()
+    auth.login("hr1")
+    assert client.get(url).status_code == 403
