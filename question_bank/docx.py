@@ -1,0 +1,156 @@
+"""Plain text out of a Word (.docx) file, for the text-dump importer.
+
+Body order is kept: one paragraph per line, every table cell's paragraphs on their own
+lines, soft line breaks (``<w:br/>``) and carriage returns as newlines, tabs as tabs. Deleted
+revisions, field codes and the fallback copy of text boxes are left out; headers, footers
+and footnotes are not part of the body.
+"""
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import zipfile
+from pathlib import Path
+from typing import BinaryIO
+from xml.etree import ElementTree
+
+from question_bank.records import BankError
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_OFFICE_DOCUMENT = "/officeDocument"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_MAIN_PART = "word/document.xml"
+
+_P, _TBL, _TR, _TC = _W + "p", _W + "tbl", _W + "tr", _W + "tc"
+_TEXT = _W + "t"
+_NEWLINE = {_W + "br", _W + "cr"}
+_TAB = {_W + "tab", _W + "ptab"}
+_SKIP = {_W + "del", _W + "delText", _W + "instrText", _W + "pPr", _W + "rPr", _MC_FALLBACK, _W + "moveFrom"}
+
+
+#: Symbol-font characters that carry meaning in answer keys (check marks and crosses).
+_SYMBOLS = {
+    ("wingdings", "F0FC"): "√", ("wingdings", "F0FB"): "×", ("wingdings", "F0FE"): "√", ("wingdings", "F0FD"): "×",
+    ("wingdings 2", "F050"): "√", ("wingdings 2", "F04F"): "×", ("wingdings 2", "F052"): "√", ("wingdings 2", "F053"): "×",
+    ("symbol", "F0D6"): "√", ("symbol", "F0B4"): "×",
+}
+
+
+def _symbol(sym: ElementTree.Element) -> str:
+    font = (sym.get(_W + "font") or "").lower()
+    code = (sym.get(_W + "char") or "").upper()
+    if (font, code) in _SYMBOLS:
+        return _SYMBOLS[font, code]
+    try:
+        value = int(code, 16)
+    except ValueError:
+        return ""
+    if value >= 0xF000:  # a private-use code of a symbol font: no meaning outside that font
+        return ""
+    return chr(value)
+
+
+def looks_like_docx(data: bytes) -> bool:
+    """A zip archive holding ``word/document.xml`` (works on a truncated prefix too)."""
+    data = bytes(data)
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return _MAIN_PART in zf.NameToInfo or _main_part_name(zf) is not None
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return _MAIN_PART.encode() in data
+
+
+def _main_part_name(zf: zipfile.ZipFile) -> str | None:
+    """The main document part named by the package relationships (``word/document.xml`` as a rule)."""
+    try:
+        rels = ElementTree.fromstring(zf.read("_rels/.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return None
+    for rel in rels.iter(_REL):
+        if rel.get("Type", "").endswith(_OFFICE_DOCUMENT):
+            target = posixpath.normpath(rel.get("Target", "").lstrip("/"))
+            if target.startswith("word/") and target in zf.NameToInfo:
+                return target
+    return None
+
+
+def _source_bytes(source: str | os.PathLike | bytes | BinaryIO, name: str) -> tuple[bytes, str]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source), name or "上传的文件"
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        try:
+            return path.read_bytes(), name or path.name
+        except OSError as exc:
+            raise BankError(f"{name or path.name}: 无法读取文件 ({exc.strerror or exc})") from None
+    data = source.read()
+    return data, name or Path(str(getattr(source, "name", "") or "上传的文件")).name
+
+
+def docx_to_text(source: str | os.PathLike | bytes | BinaryIO, *, name: str = "") -> str:
+    """The document's body text, one paragraph per line; a non-.docx file raises ``BankError``."""
+    data, name = _source_bytes(source, name)
+    if not looks_like_docx(data):
+        if data.startswith(_OLE_MAGIC):
+            raise BankError(f"{name}: 是旧版 Word (.doc) 文件, 请在 Word 中另存为 .docx 后再导入")
+        raise BankError(f"{name}: 不是 Word (.docx) 文件")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            part = _main_part_name(zf) or _MAIN_PART
+            root = ElementTree.fromstring(zf.read(part))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ElementTree.ParseError) as exc:
+        raise BankError(f"{name}: Word 文件已损坏, 无法读取 ({type(exc).__name__}: {exc})") from None
+    body = root.find(_W + "body")
+    if body is None:
+        raise BankError(f"{name}: Word 文件中没有正文")
+    lines: list[str] = []
+    _block(body, lines)
+    return "\n".join(lines)
+
+
+def _block(container: ElementTree.Element, lines: list[str]) -> None:
+    """Paragraphs and tables of a body, cell, text box or content control, in order."""
+    for child in container:
+        tag = child.tag
+        if tag == _P:
+            _paragraph(child, lines)
+        elif tag == _TBL:
+            for row in child.findall(_TR):
+                for cell in row.findall(_TC):
+                    _block(cell, lines)
+        elif tag not in _SKIP:
+            _block(child, lines)  # w:sdt/w:sdtContent, w:customXml, w:ins …
+
+
+def _paragraph(p: ElementTree.Element, lines: list[str]) -> None:
+    parts: list[str] = []
+    nested: list[str] = []  # paragraphs of text boxes anchored in this one, after it
+
+    def walk(node: ElementTree.Element) -> None:
+        for child in node:
+            tag = child.tag
+            if tag == _TEXT:
+                parts.append(child.text or "")
+            elif tag in _NEWLINE:
+                parts.append("\n")
+            elif tag in _TAB:
+                parts.append("\t")
+            elif tag == _W + "noBreakHyphen":
+                parts.append("-")
+            elif tag == _W + "sym":
+                parts.append(_symbol(child))
+            elif tag in _SKIP:
+                continue
+            elif tag == _W + "txbxContent":
+                _block(child, nested)
+            else:
+                walk(child)
+
+    walk(p)
+    lines.append("".join(parts))
+    lines.extend(nested)
