@@ -1,0 +1,109 @@
+"""Vocabulary and regular expressions for trainers' text dumps (run on the width-folded text)."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from question_bank.records import QuestionType as T
+
+TYPE_LABELS: dict[str, T] = {
+    "单项选择题": T.SINGLE, "单项选择": T.SINGLE, "单选题": T.SINGLE, "单选": T.SINGLE,
+    "多项选择题": T.MULTIPLE, "多项选择": T.MULTIPLE, "不定项选择题": T.MULTIPLE, "不定项选择": T.MULTIPLE,
+    "多选题": T.MULTIPLE, "多选": T.MULTIPLE,
+    "填空题": T.FILL_BLANK, "填空": T.FILL_BLANK,
+    "判断题": T.TRUE_FALSE, "判断": T.TRUE_FALSE, "是非题": T.TRUE_FALSE,
+    "问答题": T.SHORT_ANSWER, "问答": T.SHORT_ANSWER, "简答题": T.SHORT_ANSWER, "简答": T.SHORT_ANSWER,
+    "名词解释": T.SHORT_ANSWER, "论述题": T.SHORT_ANSWER,
+    "案例分析题": T.CASE_STUDY, "案例分析": T.CASE_STUDY, "案例题": T.CASE_STUDY, "案例": T.CASE_STUDY,
+}
+# Stems often begin with these words ("判断客户是否…"), so bare they only count when a separator follows.
+_GUARDED = {"判断", "案例"}
+_AFTER_BARE = r"(?=[\s、.．:：,，(（)）\[\]【】]|$)"
+LABEL = "(?:" + "|".join(
+    re.escape(w) + (_AFTER_BARE if w in _GUARDED else "") for w in sorted(TYPE_LABELS, key=len, reverse=True)
+) + ")"
+
+_CN_NUM = "一二三四五六七八九十"
+_NUM = r"(?<!\d)(?<!\d[.．])\d{1,5}"
+_SEP = r"[、.．]"
+
+SECTION = (
+    rf"(?<![第{_CN_NUM}])[{_CN_NUM}]{{1,3}}[ \t]*{_SEP}[ \t]*(?P<sec_pre>[^\n、。.．()（）]{{0,16}}?)"
+    rf"(?P<sec_label>{LABEL})[ \t]*(?:[(（][^()（）\n]{{0,40}}[)）][ \t]*)?[:：。.]?(?=\s|$|\d)"
+)
+BRACKET = rf"(?:(?P<bnum>{_NUM})[ \t]*(?:{_SEP}[ \t]*)?)?[【\[(（][ \t]*(?P<blabel>{LABEL})[ \t]*[】\])）]"
+PLAIN = rf"(?P<pnum>{_NUM})[ \t]*(?:(?P<psep>{_SEP})[ \t]*)?(?P<plabel>{LABEL})"
+JUNK = rf"(?P<junk>[IlK|\d]{{1,3}})[ \t]*(?:{_SEP}[ \t]*)?(?P<jlabel>{LABEL})"
+WEAK = rf"(?P<wnum>{_NUM})[ \t]*{_SEP}(?!\d)"
+ANSWER = (
+    r"(?:正确|标准|参考)答案\s*[:：]?|[【\[](?:正确|标准|参考)?答案[】\]]\s*[:：]?|答案\s*[:：]"
+    r"|(?<![回解作应问抢简])答[ \t]*[:：]|(?:(?<=\s)|^)答案(?=\s)"
+)
+VERDICT_WORD = r"√|×|✓|✗|✔|✘|正确|错误|对|错"
+VERDICT = rf"[(（][ \t]*(?P<verdict>{VERDICT_WORD})[ \t]*[)）]"
+PAREN_KEY = r"[(（][ \t]*(?P<pkey>[A-H](?:[ \t,，、]*[A-H]){0,7})[ \t]*[)）]"
+
+#: Every structural event in a document; the outer group names say which.
+EVENT_RE = re.compile(
+    "|".join(f"(?P<{name}>{body})" for name, body in (
+        ("SEC", SECTION), ("BRK", BRACKET), ("PLAIN", PLAIN), ("JUNK", JUNK), ("WEAK", WEAK),
+        ("ANS", ANSWER), ("VERDICT", VERDICT), ("PKEY", PAREN_KEY),
+    )),
+    re.M,
+)
+ANSWER_RE = re.compile(ANSWER, re.M)
+VERDICT_RE = re.compile(VERDICT)
+PAREN_KEY_RE = re.compile(PAREN_KEY)
+LABEL_END_RE = re.compile(rf"(?P<label>{LABEL})[ \t]*$")
+
+#: Where a block of items starts: used to tell a heading line from a wrapped line.
+BLOCK_START_RE = re.compile(
+    rf"[ \t]*(?:0*1[ \t]*(?:{_SEP}(?!\d)|{LABEL})|[{_CN_NUM}]{{1,3}}[ \t]*{_SEP}|[【\[(（][ \t]*{LABEL}[ \t]*[】\])）])"
+)
+#: A line that starts like an item, a section or an enumeration is never a heading.
+NOT_HEADING_RE = re.compile(
+    rf"^[ \t]*(?:\d{{1,4}}[ \t]*(?:{_SEP}(?!\d)|{LABEL})|[{_CN_NUM}]{{1,3}}[ \t]*{_SEP}|[(（][ \t]*(?:\d|[{_CN_NUM}])|[①-⑳])"
+    rf"|{ANSWER}|{VERDICT}|[(（][ \t]*[)）]|_{{3,}}|(?<![A-Za-z])[A-H][ \t]*[.．、]",
+    re.M,
+)
+BODY_LEAD_RE = re.compile(r"(?:[\s、.．,，:：;；]|[(（][^()（）\n]{0,12}分[)）])*")
+
+OPTION_LETTERS = "ABCDEFGH"
+# O and o may precede a marker: OCR reads the blank before the first option as "O"/"Oo".
+_MARK_BEFORE = r"(?<![A-NP-Za-np-z])"
+CLEAN_MARKER = {c: re.compile(rf"{_MARK_BEFORE}{c}[ \t]*[.．、]") for c in OPTION_LETTERS}
+DAMAGED_MARKER = {
+    c: re.compile(rf"{_MARK_BEFORE}(?:{c}[ \t]*[>^›》〉﹥]|{c.lower()}[ \t]*[.．、>^])") for c in OPTION_LETTERS
+}
+
+KEY_RE = re.compile(r"\s*([A-Ha-h](?:[ \t,，、;；/]*[A-Ha-h])*)")
+TF_ANSWER_RE = re.compile(rf"\s*({VERDICT_WORD}|True|False|TRUE|FALSE|Yes|No|[TFYN])(?![A-Za-z])")
+TF_VALUES = {
+    "对": True, "正确": True, "√": True, "✓": True, "✔": True, "True": True, "TRUE": True, "Yes": True,
+    "T": True, "Y": True,
+    "错": False, "错误": False, "×": False, "✗": False, "✘": False, "False": False, "FALSE": False, "No": False,
+    "F": False, "N": False,
+}
+
+#: A blank as trainers type it; OCR's "O" forms are handled separately.
+BLANK_RE = re.compile(r"[(（][ \t\u3000]*[)）]|_{2,}")
+OCR_BLANK_RE = re.compile(r"(?<![A-Za-z0-9])O(?P<dot>[ \t]?[oO])?(?![A-Za-z0-9])")
+ENUM_START_RE = re.compile(
+    rf"[(（][ \t]*(?:\d{{1,2}}|[{_CN_NUM}]{{1,3}})[ \t]*[)）]|\d{{1,2}}(?:[)）]|{_SEP}(?!\d))|[①-⑳]"
+)
+CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+
+# Every event starts with one of these characters; skipping to them keeps the scan fast on plain text.
+_EVENT_START_RE = re.compile(rf"[\d{_CN_NUM}【\[(（IlK|正标参答]")
+
+
+def iter_events(text: str) -> Iterator[re.Match[str]]:
+    """``EVENT_RE.finditer(text)``, several times faster on prose."""
+    pos = 0
+    while (start := _EVENT_START_RE.search(text, pos)) is not None:
+        m = EVENT_RE.match(text, start.start())
+        if m is None:
+            pos = start.start() + 1
+        else:
+            yield m
+            pos = m.end()
