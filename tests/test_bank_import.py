@@ -206,3 +206,49 @@ def test_only_the_uploader_or_an_admin_sees_an_upload(client, auth, clock):
     auth.logout()
     auth.login("hr1")
     assert client.get(url).status_code == 403
+
+
+def test_the_sample_dump_imports_with_the_expected_counts_and_skips_its_truncated_last_item(runner, clock):
+    result, report = run_import(runner, SAMPLE, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert report["recognised"] == 17
+    assert report["by_type"] == {"true_false": 7, "single": 2, "multiple": 2, "fill_blank": 1,
+                                 "short_answer": 5, "case_study": 0}
+    assert report["skipped"] == [{"lines": [18, 18], "reason": "没有答案 (可能被截断), 已跳过"}]
+    first = report["items"][0]
+    assert first["type"] == "single" and first["answer"] == ["B"] and first["lines"] == [3, 3]
+    fill = next(i for i in report["items"] if i["type"] == "fill_blank")
+    assert fill["answer"] == ["成长期", "稳定期"] and fill["stem"].count("____") == 2
+    assert all("维系题库网" not in json.dumps(i, ensure_ascii=False) for i in report["items"])
+    before = question_count()
+    result, report = run_import(runner, SAMPLE, "--area", "W03")
+    assert result.exit_code == 0, result.output
+    assert report["imported"]["added"] == 17 and question_count() == before + 17
+
+
+def test_a_word_file_in_text_shapes_imports_like_the_text(runner, tmp_path, clock):
+    import docx
+
+    doc = docx.Document()
+    for line in ("1、单选客户投诉处理的第一步是()。", "A.解释原因", "B.倾听并安抚", "C.给予赔偿", "D.转交上级",
+                 "正确答案:B", "2、判断题首问负责制要求第一位受理人跟踪问题直至解决。()正确答案:对"):
+        doc.add_paragraph(line)
+    path = tmp_path / "题库.docx"
+    doc.save(path)
+    result, report = run_import(runner, path, "--area", "W05")
+    assert result.exit_code == 0, result.output
+    assert report["format"] == "docx" and report["by_type"]["single"] == 1 and report["by_type"]["true_false"] == 1
+    assert report["items"][0]["options"] == ["解释原因", "倾听并安抚", "给予赔偿", "转交上级"]
+    assert report["imported"]["added"] == 2
+
+
+def test_traditional_script_in_gbk_is_converted_to_simplified(runner, tmp_path, clock):
+    text = "1.【單選題】處理客戶投訴時, 首先應當( )。\nA、解釋原因\nB、傾聽並安撫\n標準答案:B\n"
+    path = tmp_path / "繁體.txt"
+    path.write_bytes(text.encode("gb18030"))
+    result, report = run_import(runner, path, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert report["traditional"] is True
+    item = report["items"][0]
+    assert item["stem"].startswith("处理客户投诉时") and item["options"] == ["解释原因", "倾听并安抚"]
+    assert item["area"] == "W05" and item["area_source"] == "关键词建议"
