@@ -413,6 +413,17 @@ def test_prose_glued_after_a_closed_answer_is_left_out_with_a_note():
     assert item.notes == ("答案 '错' 后面的文字 '以上为全部练习题,祝考试顺利' 未读入",)
 
 
+def test_prose_on_the_line_after_a_complete_fill_in_answer_is_left_out_with_a_note():
+    item = only("2、填空题客户生命周期分为识别期、()、()和预警期。正确答案:成长期;稳定期\n说明: 以上题目仅供参考。")
+    assert item.answer == (("成长期",), ("稳定期",))
+    assert item.notes == ("答案 '成长期;稳定期' 后面的文字 '说明: 以上题目仅供参考' 未读入",)
+
+
+def test_a_fill_in_answer_may_still_run_over_lines_after_a_separator():
+    item = only("2、填空题客户生命周期分为识别期、()、()和预警期。正确答案:\n成长期;\n稳定期")
+    assert item.answer == (("成长期",), ("稳定期",)) and item.lines == (1, 3)
+
+
 def test_truncated_last_item_is_skipped_never_answered():
     result = parse_dump("1、单选选哪个()A.甲B.乙正确答案:A\n2、多选选哪些()A.甲\nB.乙\n")
     assert len(result.items) == 1

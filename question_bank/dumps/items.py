@@ -192,6 +192,7 @@ class _Reader:
         blanks = count_blanks(stem)
         if not blanks:
             raise _Reject("填空题题干中没有空 (括号或下划线), 已跳过")
+        a0, a1 = self._fill_answer_span(a0, a1, blanks)
         parts, note = _fill_parts(self.src[a0:a1], blanks)
         if any(not p for p in parts):
             raise _Reject("填空题答案中有空项, 已跳过")
@@ -199,6 +200,18 @@ class _Reader:
             raise _Reject(f"题干有 {blanks} 个空, 答案有 {len(parts)} 组, 已跳过")
         self.notes += [note] if note else []
         return _Draft(T.FILL_BLANK, stem, (), tuple((p,) for p in parts), _last(self.src, a0, a1))
+
+    def _fill_answer_span(self, a0: int, a1: int, blanks: int) -> tuple[int, int]:
+        """Fill-in answers are short: prose on the lines after a complete answer is not part of it."""
+        start = a0 + len(self.src[a0:a1]) - len(self.src[a0:a1].lstrip())
+        newline = self.src.find("\n", start, a1)
+        if newline < 0 or self.src[start:newline].rstrip().endswith((";", "；")):
+            return a0, a1
+        parts, _note = _fill_parts(self.src[start:newline], blanks)
+        if len(parts) != blanks:
+            return a0, a1
+        self._trailing(newline, a1, self.src[start:newline])
+        return start, newline
 
     # pieces
 
