@@ -14,7 +14,8 @@ from exam.models import AuditEvent, ImportStatus, ImportUpload, Question, Questi
 from question_bank import Difficulty, QuestionRecord, QuestionType, dumps_bank
 from question_bank.xlsx import write_xlsx
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "dump-sample.txt"
+#: a copy of ../shared/samples/dump-sample.txt, so that a clone tests on its own
+SAMPLE = Path(__file__).resolve().parent / "data" / "dump-sample.txt"
 
 
 def question_count() -> int:

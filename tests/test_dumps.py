@@ -11,7 +11,8 @@ from question_bank.dumps import DumpResult, ParsedItem, parse_dump
 from question_bank.records import AREA_CODES, Difficulty, QuestionType, count_blanks
 
 T = QuestionType
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "samples" / "dump-sample.txt"
+#: a copy of ../shared/samples/dump-sample.txt, so that a clone tests on its own
+SAMPLE = Path(__file__).resolve().parent / "data" / "dump-sample.txt"
 
 
 def only(text: str) -> ParsedItem:
