@@ -160,3 +160,21 @@ def test_list_searches_filters_sorts_and_pages(client, auth, clock):
     assert f"({for_l4} 题)" in client.get("/trainer/questions?level=L4").text
     newest = client.get("/trainer/questions?sort=-updated")
     assert newest.status_code == 200
+
+
+def test_only_trainers_and_admins_can_see_or_change_the_bank(client, auth, clock):
+    q = by_key("W05-001")
+    for username in ("trainee1", "hr1"):
+        auth.login(username)
+        assert client.get("/trainer/questions").status_code == 403
+        assert client.get(f"/trainer/questions/{q.id}").status_code == 403
+        assert client.get("/trainer/questions/export.json").status_code == 403
+        assert new_question(client).status_code == 403
+        assert client.post(f"/trainer/questions/{q.id}/status", data={"status": "retired"}).status_code == 403
+        auth.logout()
+    assert client.get("/trainer/questions").status_code == 302  # guests are sent to the login page
+    assert q.status is QuestionStatus.ACTIVE
+    auth.login("admin1")
+    assert client.get("/trainer/questions").status_code == 200
+    export = client.get("/trainer/questions/export.json?area=W05")
+    assert export.status_code == 200 and '"format": "vip-exam-bank"' in export.text and "W05-001" in export.text
