@@ -1,6 +1,7 @@
 """A trainer's changes to single questions: create, revise, retire / reactivate, and the look-ups they need."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -55,7 +56,7 @@ def create_question(session: Session, record: QuestionRecord, *, status: Questio
                     now: datetime) -> Question:
     """A new question from a trainer's form; the key is assigned from the area's numbering."""
     key = next_keys(session, record.area, 1)[0]
-    record = QuestionRecord(**{**record.__dict__, "key": key})
+    record = dataclasses.replace(record, key=key)
     (qid,) = add_questions(session, [record], status=status, source="手工录入", now=now, actor_id=actor_id)
     question = session.get(Question, qid)
     assert question is not None
@@ -67,7 +68,7 @@ def create_question(session: Session, record: QuestionRecord, *, status: Questio
 def edit_question(session: Session, question: Question, record: QuestionRecord, *, actor_id: int | None,
                   now: datetime) -> QuestionVersion | None:
     """Save a trainer's edit as a new version; earlier versions stay for the papers that used them."""
-    return revise_question(session, question, QuestionRecord(**{**record.__dict__, "key": question.key}),
+    return revise_question(session, question, dataclasses.replace(record, key=question.key),
                            now=now, actor_id=actor_id, source="手工编辑")
 
 
