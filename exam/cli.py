@@ -92,6 +92,28 @@ def paper_draw(level_code: str, seed: int | None, as_json: bool) -> None:
         click.echo(f"  {area}: {pts} 分")
 
 
+@paper_group.command("feasibility")
+@click.option("--level", "level_code", required=True, help="L4 / L3 / L2 / L1")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def paper_feasibility(level_code: str, as_json: bool) -> None:
+    """Per (area, type, difficulty) cell: need, have, ok / thin / short; exit 1 when no paper can be drawn."""
+    from exam.services.papers import level_by_code, level_feasibility
+
+    level = level_by_code(db.session, level_code.upper())
+    if level is None:
+        raise click.ClickException(f"等级 {level_code} 不存在")
+    report = level_feasibility(db.session, level)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        click.echo(f"{level.name}: {'可以组卷' if report.feasible else '无法组卷'}" + (f" — {report.problem}" if report.problem else ""))
+        for c in report.cells:
+            if c.need or c.status != "ok":
+                click.echo(f"  {c.area} {c.type.label} {c.difficulty.label}: 需要 {c.need}, 题库 {c.have} — {c.status}")
+    if not report.feasible:
+        raise SystemExit(1)
+
+
 @click.group("attempts", help="考试记录")
 def attempts_group() -> None:
     pass

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from exam.services.assembly import AssemblyError, Candidate, LevelRules, assemble_paper
+from exam.services.assembly import AssemblyError, Candidate, LevelRules, assemble_paper, feasibility
 from exam.services.reference import LEVELS
 from exam.services.reference import default_level_rules as rules_for
 from question_bank import Difficulty, QuestionType, load_starter_bank
@@ -99,3 +99,113 @@ def test_difficulty_mix_that_the_bank_cannot_meet_is_named(starter):
     with pytest.raises(AssemblyError) as err:
         assemble_paper(rules, bank, random.Random(1))
     assert any(s.kind == "difficulty" and s.key == "hard" and s.short_by == 15 for s in err.value.shortages)
+
+
+# ---- enemy groups, retakes, feasibility ---------------------------------------------------------------
+
+
+def tiny_rules(count: int = 10) -> LevelRules:
+    """One area, one type, one difficulty: every paper is just ``count`` questions of one cell."""
+    return LevelRules("X", {QuestionType.SINGLE: (count, 100 // count)}, {"W05": 100}, {Difficulty.MEDIUM: 100}, 0)
+
+
+def test_questions_of_one_enemy_group_never_share_a_paper(starter):
+    rules = rules_for("L4")
+    bank = bank_for(starter, "L4")
+    # every W01 single is in one of three groups: a paper may hold at most three of them
+    grouped = [Candidate(c.question_id, c.area, c.type, c.difficulty, group=f"g{c.question_id % 3}")
+               if (c.area, c.type) == ("W01", QuestionType.SINGLE) else c for c in bank]
+    for seed in range(20):
+        paper = assemble_paper(rules, grouped, random.Random(seed))
+        assert_exact(paper, rules)
+        groups = [c.group for c in grouped if c.group and c.question_id in {i.question_id for i in paper.items}]
+        assert len(groups) == len(set(groups)), seed
+
+
+def test_enemy_groups_that_make_a_paper_impossible_are_refused():
+    bank = [Candidate(i, "W05", QuestionType.SINGLE, Difficulty.MEDIUM, group="same") for i in range(12)]
+    with pytest.raises(AssemblyError):
+        assemble_paper(tiny_rules(), bank, random.Random(0))
+    report = feasibility(tiny_rules(), bank)
+    assert not report.feasible
+
+
+def test_a_retake_gets_no_question_seen_before_where_the_bank_allows(starter):
+    rules, bank = rules_for("L3"), bank_for(starter, "L3")
+    first = assemble_paper(rules, bank, random.Random(1))
+    seen = {i.question_id for i in first.items}
+    for seed in range(10):
+        again = assemble_paper(rules, bank, random.Random(seed), seen=seen)
+        assert_exact(again, rules)
+        assert again.repeated == 0 and not seen & {i.question_id for i in again.items}
+
+
+def test_when_the_bank_is_too_small_a_retake_repeats_as_few_questions_as_possible():
+    bank = [Candidate(i, "W05", QuestionType.SINGLE, Difficulty.MEDIUM) for i in range(14)]
+    seen = set(range(10))  # the first paper; only 4 questions are new
+    for seed in range(10):
+        paper = assemble_paper(tiny_rules(), bank, random.Random(seed), seen=seen)
+        ids = {i.question_id for i in paper.items}
+        assert paper.repeated == 6 and {10, 11, 12, 13} <= ids
+
+
+def test_feasibility_names_the_exact_cells_to_fill_and_filling_them_is_enough(starter):
+    rules = rules_for("L1")
+    bank = [c for c in bank_for(starter, "L1") if c.area != "W06"]
+    report = feasibility(rules, bank)
+    assert not report.feasible
+    short = report.short
+    assert short and all(c.area == "W06" for c in short)
+    assert sum(rules.sections[c.type][1] * c.need for c in report.cells if c.area == "W06") == 18
+    extra = [Candidate(100_000 + i, c.area, c.type, c.difficulty) for i, c in enumerate(
+        c for c in short for _ in range(c.need - c.have))]
+    assert feasibility(rules, bank + extra).feasible
+    assert_exact(assemble_paper(rules, bank + extra, random.Random(3)), rules)
+
+
+def test_feasibility_marks_cells_thin_below_three_times_the_need(starter):
+    report = feasibility(rules_for("L4"), bank_for(starter, "L4"))
+    assert report.feasible
+    for c in report.cells:
+        expected = "short" if c.need > c.have else "thin" if c.have < 3 * c.need else "ok"
+        assert c.status == expected
+    assert {c.status for c in report.cells} >= {"ok", "thin"}
+
+
+def random_rules(rng: random.Random) -> LevelRules:
+    """A random weight table over 5 areas in whole points, on the L4 structure (all items 1 or 2 points)."""
+    areas = rng.sample(["B11", "B12", "B21", "B22", "W01", "W02", "W03", "W05"], 5)
+    cuts = sorted(rng.sample(range(1, 50), 4))
+    weights = {a: 2 * (b - a0) for a, a0, b in zip(areas, [0, *cuts], [*cuts, 50], strict=True)}
+    base = rules_for("L4")
+    sections = {t: s for t, s in base.sections.items() if t is not QuestionType.FILL_BLANK}
+    sections[QuestionType.SINGLE] = (50, 1)
+    return LevelRules("R", sections, weights, base.difficulty_mix, rng.choice([5, 10, 20]))
+
+
+def generated_bank(rng: random.Random) -> list[Candidate]:
+    """Between 0 and 24 questions in every (area, type, difficulty) cell of eight areas."""
+    bank: list[Candidate] = []
+    for area in ["B11", "B12", "B21", "B22", "W01", "W02", "W03", "W05"]:
+        for t in (QuestionType.TRUE_FALSE, QuestionType.SINGLE, QuestionType.MULTIPLE):
+            for d in Difficulty:
+                bank += [Candidate(len(bank) + i, area, t, d) for i in range(rng.choice([0, 2, 6, 12, 24]))]
+    return bank
+
+
+def test_random_tables_either_give_exact_papers_or_are_reported_infeasible():
+    rng = random.Random(2026)
+    outcomes = set()
+    for _ in range(40):
+        rules, bank = random_rules(rng), generated_bank(rng)
+        report = feasibility(rules, bank)
+        try:
+            paper = assemble_paper(rules, bank, random.Random(rng.randrange(1000)))
+        except AssemblyError:
+            assert not report.feasible and report.short
+            outcomes.add("infeasible")
+            continue
+        assert report.feasible
+        assert_exact(paper, rules)
+        outcomes.add("feasible")
+    assert outcomes == {"feasible", "infeasible"}

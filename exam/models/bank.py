@@ -51,6 +51,8 @@ class Question(Base):
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("question_versions.id", use_alter=True, name="fk_questions_current_version_id_question_versions")
     )
+    #: questions that give each other away share a group; a paper holds at most one of them
+    enemy_group: Mapped[str | None] = mapped_column(String(40), index=True)
     #: where the question came from (starter bank, an import file, a trainer)
     source: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -70,6 +70,8 @@ class Candidate:
     type: QuestionType
     difficulty: Difficulty
     version_id: int | None = None
+    #: enemy group: questions that give each other away share one; at most one of them per paper
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class PaperEntry:
 class Paper:
     level: str
     items: tuple[PaperEntry, ...]
+    #: questions the trainee had seen before on this level (0 unless the bank left no other way)
+    repeated: int = 0
 
     @property
     def total_points(self) -> int:
@@ -160,29 +164,74 @@ class AssemblyError(Exception):
         return f"{self.level} 组卷失败, 题库不足: {cells}"
 
 
-def assemble_paper(
-    rules: LevelRules, bank: Iterable[Candidate], rng: random.Random, exclude: Iterable[int] = ()
-) -> Paper:
-    """Draw one paper that satisfies ``rules`` exactly from ``bank`` (minus ``exclude``d question ids)."""
-    excluded = set(exclude)
-    cells: dict[tuple[str, QuestionType, Difficulty], list[Candidate]] = defaultdict(list)
+Cell = tuple[str, QuestionType, Difficulty]
+#: weight of one repeated question against the random tie-breaking weights (each < 1000 per item)
+REPEAT_PENALTY = 1_000_000
+
+
+@dataclass
+class _Pools:
+    """A cell's candidates split the way the model treats them."""
+
+    new: list[Candidate] = field(default_factory=list)
+    seen: list[Candidate] = field(default_factory=list)
+    grouped: list[Candidate] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.new) + len(self.seen) + len(self.grouped)
+
+
+def _cells(rules: LevelRules, bank: Iterable[Candidate], excluded: set[int], seen: set[int]) -> dict[Cell, _Pools]:
     area_points = rules.area_points()
+    cells: dict[Cell, _Pools] = defaultdict(_Pools)
     for c in bank:
         if c.question_id in excluded or c.area not in area_points or c.type not in rules.sections:
             continue
-        cells[(c.area, c.type, c.difficulty)].append(c)
-    for members in cells.values():
-        members.sort(key=lambda c: c.question_id)
-    keys = sorted(cells, key=lambda k: (k[0], TYPE_ORDER.index(k[1]), DIFFICULTY_ORDER.index(k[2])))
+        pools = cells[(c.area, c.type, c.difficulty)]
+        (pools.grouped if c.group else pools.seen if c.question_id in seen else pools.new).append(c)
+    for pools in cells.values():
+        for members in (pools.new, pools.seen, pools.grouped):
+            members.sort(key=lambda c: c.question_id)
+    return dict(sorted(cells.items(), key=lambda kv: _cell_order(kv[0])))
 
-    counts = _allocate(rules, area_points, {k: len(cells[k]) for k in keys}, keys, rng)
+
+def _cell_order(k: Cell) -> tuple[str, int, int]:
+    return k[0], TYPE_ORDER.index(k[1]), DIFFICULTY_ORDER.index(k[2])
+
+
+def assemble_paper(
+    rules: LevelRules, bank: Iterable[Candidate], rng: random.Random, exclude: Iterable[int] = (),
+    seen: Iterable[int] = (), usage: Mapping[int, int] | None = None,
+) -> Paper:
+    """Draw one paper that satisfies ``rules`` exactly from ``bank``.
+
+    ``exclude``: question ids never to use. ``seen``: ids this trainee has met before on the level —
+    used only when the bank leaves no other way, and then as few as possible (``Paper.repeated``).
+    ``usage``: how often each id is already on other papers of a pool; the least used are preferred.
+    Candidates sharing an enemy ``group`` never appear together.
+    """
+    seen_ids = set(seen)
+    cells = _cells(rules, bank, set(exclude), seen_ids)
+    model = _Model(rules, cells)
+    model.require_exact()
+    weights = {k: rng.randrange(1, 1000) for k in cells}
+    model.cp.Maximize(sum(weights[k] * v for k, v in model.new.items())
+                      + sum(rng.randrange(1, 1000) * x for x in model.pick.values())
+                      - REPEAT_PENALTY * (sum(model.old.values())
+                                          + sum(x for c, x in model.pick.items() if c.question_id in seen_ids)))
+    solver = _solver(seed=rng.randrange(2**31))
+    if solver.Solve(model.cp) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise AssemblyError(rules.level, _diagnose(rules, rules.area_points(),
+                                                   {k: p.size for k, p in cells.items()}, list(cells)))
     entries: list[PaperEntry] = []
-    for k in keys:
-        n = counts.get(k, 0)
-        if n:
-            points = rules.sections[k[1]][1]
-            for c in rng.sample(cells[k], n):
-                entries.append(PaperEntry(c.question_id, c.version_id, c.area, c.type, points, c.difficulty))
+    used = usage or {}
+    for k, pools in cells.items():
+        points = rules.sections[k[1]][1]
+        chosen = [c for c in pools.grouped if solver.Value(model.pick[c])]
+        chosen += _least_used(pools.new, solver.Value(model.new[k]), used, rng) if k in model.new else []
+        chosen += _least_used(pools.seen, solver.Value(model.old[k]), used, rng) if k in model.old else []
+        entries += [PaperEntry(c.question_id, c.version_id, c.area, c.type, points, c.difficulty) for c in chosen]
     # Section order of the paper structure; inside a section, a random order.
     by_type: dict[QuestionType, list[PaperEntry]] = defaultdict(list)
     for e in entries:
@@ -192,31 +241,132 @@ def assemble_paper(
         section = by_type.get(t, [])
         rng.shuffle(section)
         ordered.extend(section)
-    return Paper(rules.level, tuple(ordered))
+    repeated = sum(1 for e in ordered if e.question_id in seen_ids)
+    return Paper(rules.level, tuple(ordered), repeated=repeated)
 
 
-def _allocate(
-    rules: LevelRules,
-    area_points: dict[str, int],
-    have: dict[tuple[str, QuestionType, Difficulty], int],
-    keys: Sequence[tuple[str, QuestionType, Difficulty]],
-    rng: random.Random,
-) -> dict[tuple[str, QuestionType, Difficulty], int]:
-    model = cp_model.CpModel()
-    n = _count_vars(model, rules, have, keys)
-    for t, (count, _pts) in rules.sections.items():
-        model.Add(sum(v for k, v in n.items() if k[1] == t) == count)
-    for area, pts in area_points.items():
-        model.Add(sum(rules.sections[k[1]][1] * v for k, v in n.items() if k[0] == area) == pts)
-    for d, (lo, hi) in rules.difficulty_bounds().items():
-        expr = sum(rules.sections[k[1]][1] * v for k, v in n.items() if k[2] == d)
-        model.AddLinearConstraint(expr, lo, hi)
-    model.Maximize(sum(rng.randrange(1, 1000) * v for v in n.values()))
-    solver = _solver(seed=rng.randrange(2**31))
-    status = solver.Solve(model)
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return {k: solver.Value(v) for k, v in n.items()}
-    raise AssemblyError(rules.level, _diagnose(rules, area_points, have, keys))
+def _least_used(members: list[Candidate], n: int, usage: Mapping[int, int], rng: random.Random) -> list[Candidate]:
+    if not n:
+        return []
+    if not usage:
+        return rng.sample(members, n)
+    keyed = sorted(members, key=lambda c: (usage.get(c.question_id, 0), rng.random()))
+    return keyed[:n]
+
+
+class _Model:
+    """The allocation model: how many items each cell gives, and which grouped questions are picked.
+
+    Ungrouped questions of one cell are interchangeable for every constraint, so they are counted
+    (``new`` / ``old`` integer variables); questions in an enemy group are individual booleans, at
+    most one per group. The model stays small whatever the size of the bank.
+    """
+
+    def __init__(self, rules: LevelRules, cells: dict[Cell, _Pools]) -> None:
+        self.rules, self.cells, self.cp = rules, cells, cp_model.CpModel()
+        cap = {t: count for t, (count, _p) in rules.sections.items()}
+        self.new = {k: self.cp.NewIntVar(0, min(len(p.new), cap[k[1]]), f"a{i}")
+                    for i, (k, p) in enumerate(cells.items()) if p.new}
+        self.old = {k: self.cp.NewIntVar(0, min(len(p.seen), cap[k[1]]), f"b{i}")
+                    for i, (k, p) in enumerate(cells.items()) if p.seen}
+        self.pick = {c: self.cp.NewBoolVar(f"x{c.question_id}") for p in cells.values() for c in p.grouped}
+        groups: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+        for c, x in self.pick.items():
+            groups[c.group or ""].append(x)
+        for members in groups.values():
+            if len(members) > 1:
+                self.cp.AddAtMostOne(members)
+        self.count = {k: self._count(k, p) for k, p in cells.items()}
+
+    def _count(self, k: Cell, pools: _Pools):  # noqa: ANN202
+        terms = [v for v in (self.new.get(k), self.old.get(k)) if v is not None]
+        return sum(terms) + sum(self.pick[c] for c in pools.grouped)
+
+    def points(self, k: Cell):  # noqa: ANN202
+        return self.rules.sections[k[1]][1] * self.count[k]
+
+    def require_exact(self, slack: Mapping[Cell, cp_model.IntVar] | None = None) -> None:
+        """Counts per type, points per area and difficulty within tolerance; ``slack`` adds phantom items."""
+        rules, extra = self.rules, slack or {}
+
+        def n(k: Cell):  # noqa: ANN202
+            return self.count.get(k, 0) + extra[k] if k in extra else self.count[k]
+
+        keys = set(self.count) | set(extra)
+        pts = {t: p for t, (_c, p) in rules.sections.items()}
+        for t, (count, _pts) in rules.sections.items():
+            self.cp.Add(sum(n(k) for k in keys if k[1] == t) == count)
+        for area, need in rules.area_points().items():
+            self.cp.Add(sum(pts[k[1]] * n(k) for k in keys if k[0] == area) == need)
+        for d, (lo, hi) in rules.difficulty_bounds().items():
+            self.cp.AddLinearConstraint(sum(pts[k[1]] * n(k) for k in keys if k[2] == d), lo, hi)
+
+
+@dataclass(frozen=True)
+class CellReport:
+    area: str
+    type: QuestionType
+    difficulty: Difficulty
+    need: int
+    have: int
+
+    @property
+    def status(self) -> str:
+        """ok, thin (fewer than 3× the need: papers will repeat each other) or short."""
+        if self.need > self.have:
+            return "short"
+        return "thin" if self.have < 3 * self.need else "ok"
+
+    def to_json(self) -> dict:
+        return {"area": self.area, "type": self.type.value, "difficulty": self.difficulty.value,
+                "need": self.need, "have": self.have, "status": self.status}
+
+
+@dataclass
+class Feasibility:
+    level: str
+    feasible: bool
+    cells: list[CellReport]
+    #: when the tables contradict themselves no bank can help; said here instead of per cell
+    problem: str = ""
+
+    def to_json(self) -> dict:
+        out = {"level": self.level, "feasible": self.feasible, "cells": [c.to_json() for c in self.cells]}
+        return out | ({"problem": self.problem} if self.problem else {})
+
+    @property
+    def short(self) -> list[CellReport]:
+        return [c for c in self.cells if c.status == "short"]
+
+
+def feasibility(rules: LevelRules, bank: Iterable[Candidate]) -> Feasibility:
+    """Per (area, type, difficulty) cell: what a paper needs and what the bank holds, and whether a paper exists.
+
+    ``need`` comes from the least-pressured exact allocation (cells with more questions carry more of
+    the paper). When no paper exists, phantom questions are added where the fewest are enough, and
+    those cells are the ones reported short: exactly what a trainer has to write.
+    """
+    try:
+        area_points = rules.area_points()
+    except AssemblyError as exc:
+        return Feasibility(rules.level, False, [], problem=str(exc))
+    cells = _cells(rules, bank, set(), set())
+    every = [(a, t, d) for a in area_points for t in rules.sections for d in DIFFICULTY_ORDER]
+    every.sort(key=_cell_order)
+    model = _Model(rules, cells)
+    slack = {k: model.cp.NewIntVar(0, rules.sections[k[1]][0], f"s{i}") for i, k in enumerate(every)}
+    model.require_exact(slack)
+    have = {k: p.size for k, p in cells.items()}
+    pressure = sum((1000 // (have.get(k, 0) + 1)) * model.count[k] for k in cells)
+    model.cp.Minimize(REPEAT_PENALTY * sum(slack.values()) + pressure)
+    solver = _solver()
+    if solver.Solve(model.cp) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Feasibility(rules.level, False, [], problem="比重表、题型结构与难度比例互相矛盾, 任何题库都无法组卷")
+    reports = []
+    for k in every:
+        need = solver.Value(slack[k]) + (solver.Value(model.count[k]) if k in cells else 0)
+        reports.append(CellReport(k[0], k[1], k[2], need, have.get(k, 0)))
+    return Feasibility(rules.level, all(solver.Value(v) == 0 for v in slack.values()), reports)
 
 
 def _count_vars(

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exam.models import Level, Question, QuestionStatus, QuestionVersion
-from exam.services.assembly import Candidate, LevelRules, Paper, assemble_paper
+from exam.services.assembly import Candidate, Feasibility, LevelRules, Paper, assemble_paper, feasibility
 from question_bank import LEVEL_CODES
 
 
@@ -26,12 +26,12 @@ def bank_candidates(session: Session, level_code: str) -> list[Candidate]:
     bit = 1 << LEVEL_CODES.index(level_code)
     rows = session.execute(
         select(Question.id, QuestionVersion.id, QuestionVersion.area_code, QuestionVersion.type,
-               QuestionVersion.difficulty)
+               QuestionVersion.difficulty, Question.enemy_group)
         .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
         .where(Question.status == QuestionStatus.ACTIVE, QuestionVersion.levels_mask.op("&")(bit) != 0)
         .order_by(Question.id)
     ).all()
-    return [Candidate(qid, area, qtype, diff, vid) for qid, vid, area, qtype, diff in rows]
+    return [Candidate(qid, area, qtype, diff, vid, group) for qid, vid, area, qtype, diff, group in rows]
 
 
 def level_by_code(session: Session, code: str) -> Level | None:
@@ -40,3 +40,8 @@ def level_by_code(session: Session, code: str) -> Level | None:
 
 def draw_paper(session: Session, level: Level, rng: random.Random) -> Paper:
     return assemble_paper(level_rules(level), bank_candidates(session, level.code), rng)
+
+
+def level_feasibility(session: Session, level: Level, rules: LevelRules | None = None) -> Feasibility:
+    """The cell report of ``level`` (or of ``rules`` proposed for it) against the active bank."""
+    return feasibility(rules or level_rules(level), bank_candidates(session, level.code))

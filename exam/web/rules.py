@@ -1,0 +1,81 @@
+"""A level's tables (比重表, paper structure, difficulty mix, exam settings) and its feasibility report."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from exam import clock
+from exam.extensions import db
+from exam.models import Level, Role
+from exam.services.assembly import DIFFICULTY_ORDER, TYPE_ORDER
+from exam.services.papers import level_by_code, level_feasibility
+from exam.services.rules import RulesEdit, apply_rules, check_rules, rules_of
+from exam.web.access import guard
+from question_bank import AREA_CODES
+
+bp = Blueprint("rules", __name__, url_prefix="/rules")
+guard(bp, Role.TRAINER, Role.ADMIN)
+
+
+@bp.route("/")
+def index():  # noqa: ANN201
+    levels = db.session.scalars(select(Level).order_by(Level.rank.desc())).all()
+    reports = {lv.code: level_feasibility(db.session, lv) for lv in levels}
+    return render_template("rules/index.html", levels=levels, reports=reports)
+
+
+@bp.route("/<code>", methods=["GET", "POST"])
+def level(code: str):  # noqa: ANN201
+    """Edit the tables; a refused edit keeps what was typed and says why; a saved one that the bank
+    cannot satisfy is kept, with a warning naming the cells to fill."""
+    lv = level_by_code(db.session, code.upper()) or abort(404)
+    form = FlaskForm()
+    edit, problems = rules_of(lv), []
+    if form.validate_on_submit():
+        edit, problems = _edit_from_form(edit)
+        problems += check_rules(edit) if not problems else []
+        if not problems:
+            changed = apply_rules(db.session, lv, edit, actor_id=current_user.id, now=clock.now())
+            db.session.commit()
+            report = level_feasibility(db.session, lv)
+            if not changed:
+                flash("没有改动。", "info")
+            elif report.feasible:
+                flash(f"{lv.name} 的规则已保存。", "info")
+            else:
+                cells = "; ".join(f"{c.area} {c.type.label} {c.difficulty.label} 差 {c.need - c.have} 题"
+                                  for c in report.short[:8])
+                flash(f"已保存, 但当前题库无法按此规则组卷, 安排考试前需补充: {cells or report.problem}", "error")
+            return redirect(url_for(".level", code=lv.code))
+    report = level_feasibility(db.session, lv, edit.level_rules(lv.code)) if not problems else None
+    return render_template("rules/level.html", lv=lv, edit=edit, problems=problems, form=form, report=report,
+                           areas=AREA_CODES, types=TYPE_ORDER, difficulties=DIFFICULTY_ORDER)
+
+
+def _edit_from_form(current: RulesEdit) -> tuple[RulesEdit, list[str]]:
+    problems: list[str] = []
+
+    def number(name: str, label: str, default: int) -> int:
+        raw = request.form.get(name, "").strip()
+        if raw == "":
+            return 0 if name.startswith(("weight_", "count_", "diff_")) else default
+        try:
+            return int(raw)
+        except ValueError:
+            problems.append(f"{label}: '{raw}' 不是整数")
+            return default
+
+    edit = RulesEdit(
+        weights={a: number(f"weight_{a}", f"领域 {a} 比重", current.weights.get(a, 0)) for a in AREA_CODES},
+        sections={t: (number(f"count_{t.value}", f"{t.label}题量", 0),
+                      number(f"points_{t.value}", f"{t.label}分值", current.sections[t][1])) for t in TYPE_ORDER},
+        difficulty_mix={d: number(f"diff_{d.value}", f"难度 {d.label} 比例", 0) for d in DIFFICULTY_ORDER},
+        tolerance=number("tolerance", "难度允许偏差", current.tolerance),
+        duration_minutes=number("duration_minutes", "考试时长", current.duration_minutes),
+        pass_mark=number("pass_mark", "合格线", current.pass_mark),
+        multiple_partial_credit=request.form.get("multiple_partial_credit") == "1",
+        certificate_validity_years=number("certificate_validity_years", "证书有效期", current.certificate_validity_years),
+    )
+    return edit, problems
