@@ -1,6 +1,8 @@
 """Trainers keep the bank: list, create and edit by type, versions and history, retire, audit."""
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
 from exam.extensions import db
@@ -178,3 +180,24 @@ def test_only_trainers_and_admins_can_see_or_change_the_bank(client, auth, clock
     assert client.get("/trainer/questions").status_code == 200
     export = client.get("/trainer/questions/export.json?area=W05")
     assert export.status_code == 200 and '"format": "vip-exam-bank"' in export.text and "W05-001" in export.text
+
+
+def test_questions_marked_in_one_enemy_group_never_share_a_paper(client, auth, clock, app):
+    auth.login("trainer1")
+    singles = db.session.scalars(select(Question).join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
+                                 .where(QuestionVersion.area_code == "W01", QuestionVersion.type == "single",
+                                        Question.status == QuestionStatus.ACTIVE)).all()
+    for q in singles[:6]:
+        v = q.current_version
+        form = {"type": "single", "area": v.area_code, "difficulty": v.difficulty.value, "levels": list(v.levels),
+                "stem": v.stem, "keys": v.answer, "explanation": v.explanation, "enemy_group": "生日关怀",
+                **{f"option_{c}": o for c, o in zip("abcdefgh", v.options, strict=False)}}
+        assert client.post(f"/trainer/questions/{q.id}/edit", data=form).status_code == 302
+    assert {q.enemy_group for q in singles[:6]} == {"生日关怀"}
+    assert len(q.versions) == 1  # the group is not content: no new version
+    runner = app.test_cli_runner()
+    grouped = {q.id for q in singles[:6]}
+    for seed in range(8):
+
+        paper = json.loads(runner.invoke(args=["paper", "draw", "--level", "L4", "--seed", str(seed), "--json"]).output)
+        assert len(grouped & {i["question_id"] for i in paper["items"]}) <= 1

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from exam.extensions import db
-from exam.models import Attempt, AttemptState, Certificate
+from exam.models import Attempt, AttemptState, AuditEvent, Certificate
 
 
 def start(client, level="L4") -> Attempt:
@@ -305,3 +305,17 @@ def test_starting_again_after_an_abandoned_attempt_finalises_it_and_opens_a_new_
     db.session.refresh(abandoned)
     assert abandoned.state is AttemptState.GRADED
     assert abandoned.score == sum(i.points for i in abandoned.items if i.position <= 20)
+
+
+def test_a_retake_of_a_level_gets_no_question_from_the_first_attempt(client, auth, clock):
+    auth.login("trainee1")
+    first = start(client, "L4")
+    answer_all(client, first, correct=False)
+    client.post(f"/trainee/attempts/{first.id}/submit")
+    clock.advance(days=1)
+    second = start(client, "L4")
+    assert second.id != first.id
+    before = {i.question_version.question_id for i in first.items}
+    again = {i.question_version.question_id for i in second.items}
+    assert not before & again  # the starter bank allows a fresh L4 paper
+    assert not db.session.scalars(select(AuditEvent).where(AuditEvent.action == "attempt.repeats")).all()

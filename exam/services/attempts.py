@@ -10,11 +10,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam.models import Answer, Attempt, AttemptState, Level, PaperItem, QuestionVersion, User, answers_by_item
+from exam.models import (
+    Answer,
+    Attempt,
+    AttemptState,
+    Level,
+    PaperItem,
+    QuestionVersion,
+    User,
+    answers_by_item,
+    record_audit,
+)
 from exam.services.assembly import Paper
 from exam.services.certificates import CertificateSettings
 from exam.services.grading import finalize_overdue
-from exam.services.papers import draw_paper
+from exam.services.papers import draw_paper, seen_questions
 from exam.services.qtypes import ResponseError, qtype
 
 
@@ -34,7 +44,7 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
         finalize_overdue(session, open_attempt, now, settings)
     seed = secrets.randbits(31) if seed is None else seed
     rng = random.Random(seed)
-    paper = draw_paper(session, level, rng)
+    paper = draw_paper(session, level, rng, seen=seen_questions(session, user.id, level))
     attempt = Attempt(
         user_id=user.id, level_id=level.id, state=AttemptState.IN_PROGRESS, seed=seed, started_at=now,
         deadline_at=now + Attempt.duration_for(level), pass_mark=level.pass_mark, total_points=paper.total_points,
@@ -42,6 +52,9 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
     attempt.items = _paper_items(paper, rng, session)
     session.add(attempt)
     session.flush()
+    if paper.repeated:
+        record_audit(session, at=now, actor_id=user.id, action="attempt.repeats", entity=attempt,
+                     repeated=paper.repeated, note="题库不足, 重考试卷含此前见过的题目 (已尽量少)")
     return attempt
 
 

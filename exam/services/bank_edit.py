@@ -83,3 +83,15 @@ def change_status(session: Session, question: Question, status: QuestionStatus, 
     session.flush()
     record_audit(session, at=now, actor_id=actor_id, action="question.status", entity=question, key=question.key,
                  before=before.value, after=status.value)
+
+
+def set_enemy_group(session: Session, question: Question, group: str, *, actor_id: int | None, now: datetime) -> bool:
+    """Mark the questions that give each other away; at most one of a group goes on a paper."""
+    value = group.strip() or None
+    if value == question.enemy_group:
+        return False
+    before, question.enemy_group, question.updated_at = question.enemy_group, value, now
+    session.flush()
+    record_audit(session, at=now, actor_id=actor_id, action="question.enemy_group", entity=question,
+                 key=question.key, before=before, after=value)
+    return True

@@ -6,7 +6,7 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam.models import Level, Question, QuestionStatus, QuestionVersion
+from exam.models import Attempt, Level, PaperItem, Question, QuestionStatus, QuestionVersion
 from exam.services.assembly import Candidate, Feasibility, LevelRules, Paper, assemble_paper, feasibility
 from question_bank import LEVEL_CODES
 
@@ -38,8 +38,19 @@ def level_by_code(session: Session, code: str) -> Level | None:
     return session.scalars(select(Level).where(Level.code == code)).one_or_none()
 
 
-def draw_paper(session: Session, level: Level, rng: random.Random) -> Paper:
-    return assemble_paper(level_rules(level), bank_candidates(session, level.code), rng)
+def seen_questions(session: Session, user_id: int, level: Level) -> set[int]:
+    """Questions this trainee has had on papers of this level before (any version)."""
+    return set(session.scalars(
+        select(QuestionVersion.question_id).distinct()
+        .join(PaperItem, PaperItem.question_version_id == QuestionVersion.id)
+        .join(Attempt, Attempt.id == PaperItem.attempt_id)
+        .where(Attempt.user_id == user_id, Attempt.level_id == level.id)
+    ))
+
+
+def draw_paper(session: Session, level: Level, rng: random.Random, seen: set[int] | None = None) -> Paper:
+    """A paper for ``level``; with ``seen``, the trainee's earlier questions only where nothing else fits."""
+    return assemble_paper(level_rules(level), bank_candidates(session, level.code), rng, seen=seen or ())
 
 
 def level_feasibility(session: Session, level: Level, rules: LevelRules | None = None) -> Feasibility:

@@ -23,7 +23,14 @@ from exam.models import (
     User,
     record_audit,
 )
-from exam.services.bank_edit import STATUS_LABELS, change_status, create_question, edit_question, find_duplicates
+from exam.services.bank_edit import (
+    STATUS_LABELS,
+    change_status,
+    create_question,
+    edit_question,
+    find_duplicates,
+    set_enemy_group,
+)
 from exam.services.bank_import import ImportOptions, ImportRefused, apply_import, plan_import, read_file
 from exam.services.bank_query import SORTS, BankFilter, count_questions, iter_records, page_of_questions, sources
 from exam.services.bank_sync import changed_fields, record_from_version
@@ -105,6 +112,8 @@ def new_question():  # noqa: ANN201
         if not duplicates or form.confirm_duplicate.data:
             question = create_question(db.session, record, status=QuestionStatus(form.status.data),
                                        actor_id=current_user.id, now=clock.now())
+            set_enemy_group(db.session, question, form.enemy_group.data or "", actor_id=current_user.id,
+                            now=clock.now())
             db.session.commit()
             flash(f"已新增题目 {question.key}。", "info")
             return redirect(url_for(".question", question_id=question.id))
@@ -140,12 +149,16 @@ def edit(question_id: int):  # noqa: ANN201
     duplicates: list[Question] = []
     if request.method == "GET":
         fill_form(form, record_from_version(q.key, q.current_version))
+        form.enemy_group.data = q.enemy_group or ""
     elif form.validate_on_submit() and (record := record_from_form(form, key=q.key)):
         duplicates = [d for d in _duplicates_of(record.stem) if d.id != q.id]
         if not duplicates or form.confirm_duplicate.data:
             version = edit_question(db.session, q, record, actor_id=current_user.id, now=clock.now())
+            regrouped = set_enemy_group(db.session, q, form.enemy_group.data or "", actor_id=current_user.id,
+                                        now=clock.now())
             db.session.commit()
-            flash(f"已保存为第 {version.version} 版。" if version else "内容没有变化, 未生成新版本。", "info")
+            flash(f"已保存为第 {version.version} 版。" if version else
+                  "互斥组已更新。" if regrouped else "内容没有变化, 未生成新版本。", "info")
             return redirect(url_for(".question", question_id=q.id))
     return render_template("bank/edit.html", form=form, question=q, duplicates=duplicates,
                            options=option_fields(form))

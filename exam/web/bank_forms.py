@@ -41,6 +41,8 @@ class QuestionForm(FlaskForm):
     reference = TextAreaField("参考答案", validators=[Length(max=10000)])
     explanation = TextAreaField("解析", validators=[Length(max=5000)])
     tags = StringField("标签", validators=[Length(max=300)], description="用逗号分隔")
+    enemy_group = StringField("互斥组", validators=[Length(max=40)],
+                              description="会互相泄露答案的题目填同一个组名, 同一份试卷最多出现其中一题")
     confirm_duplicate = BooleanField("已知与现有题目题干相同, 仍然保存")
 
 
