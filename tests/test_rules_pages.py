@@ -97,3 +97,15 @@ def test_the_rules_pages_show_feasibility(client, auth, clock):
     assert "岗位技能四级" in index.text and "可以" in index.text
     page = client.get("/rules/L1")
     assert "题库能否满足" in page.text and "偏少" in page.text
+
+
+def test_trainers_preview_a_paper_as_the_trainee_sees_it_and_with_keys(client, auth, clock):
+    auth.login("trainer1")
+    plain = client.get("/rules/L4/preview?seed=5")
+    assert plain.status_code == 200 and "共 85 题, 100 分" in plain.text
+    assert "答案:" not in plain.text and "解析:" not in plain.text
+    keyed = client.get("/rules/L4/preview?seed=5&keys=1")
+    assert keyed.text.count("答案:") == 85
+    # the same seed shows the same paper both ways
+    first_stem = plain.text.split('<article class="q" id="q1">')[1].split("</p>")[0].split("</strong>")[1].strip()
+    assert first_stem[:20] in keyed.text

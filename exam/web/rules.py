@@ -1,6 +1,9 @@
 """A level's tables (比重表, paper structure, difficulty mix, exam settings) and its feasibility report."""
 from __future__ import annotations
 
+import random
+import secrets
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -8,9 +11,10 @@ from sqlalchemy import select
 
 from exam import clock
 from exam.extensions import db
-from exam.models import Level, Role
-from exam.services.assembly import DIFFICULTY_ORDER, TYPE_ORDER
-from exam.services.papers import level_by_code, level_feasibility
+from exam.models import Level, QuestionVersion, Role
+from exam.services.assembly import DIFFICULTY_ORDER, TYPE_ORDER, AssemblyError
+from exam.services.papers import draw_paper, level_by_code, level_feasibility
+from exam.services.qtypes import qtype
 from exam.services.rules import RulesEdit, apply_rules, check_rules, rules_of
 from exam.web.access import guard
 from question_bank import AREA_CODES
@@ -79,3 +83,27 @@ def _edit_from_form(current: RulesEdit) -> tuple[RulesEdit, list[str]]:
         certificate_validity_years=number("certificate_validity_years", "证书有效期", current.certificate_validity_years),
     )
     return edit, problems
+
+
+@bp.route("/<code>/preview")
+def preview(code: str):  # noqa: ANN201
+    """A paper drawn now (nothing stored) as the trainee would see it, or with keys and explanations."""
+    lv = level_by_code(db.session, code.upper()) or abort(404)
+    seed = request.args.get("seed", type=int)
+    seed = secrets.randbelow(10**6) if seed is None else seed
+    with_keys = request.args.get("keys") == "1"
+    try:
+        paper = draw_paper(db.session, lv, random.Random(seed))
+    except AssemblyError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".level", code=lv.code))
+    versions = {v.id: v for v in db.session.scalars(
+        select(QuestionVersion).where(QuestionVersion.id.in_([e.version_id for e in paper.items])))}
+    items = []
+    for pos, e in enumerate(paper.items, start=1):
+        v = versions[e.version_id]
+        order = list(range(len(v.options)))
+        view = qtype(v.type).client_view(v.stem, v.options, order)
+        items.append({"position": pos, "entry": e, "view": view, "version": v,
+                      "key": qtype(v.type).key_text(v.answer, v.options) if with_keys else None})
+    return render_template("rules/preview.html", lv=lv, paper=paper, items=items, seed=seed, with_keys=with_keys)
