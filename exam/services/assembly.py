@@ -167,6 +167,8 @@ class AssemblyError(Exception):
 Cell = tuple[str, QuestionType, Difficulty]
 #: weight of one repeated question against the random tie-breaking weights (each < 1000 per item)
 REPEAT_PENALTY = 1_000_000
+#: per earlier use of a question in the same pool: fresh questions first, but never at the price of a repeat
+WEAR_PENALTY = 2_000
 
 
 @dataclass
@@ -212,11 +214,12 @@ def assemble_paper(
     Candidates sharing an enemy ``group`` never appear together.
     """
     seen_ids = set(seen)
+    used = usage or {}
     cells = _cells(rules, bank, set(exclude), seen_ids)
-    model = _Model(rules, cells)
+    model = _Model(rules, cells, used)
     model.require_exact()
     weights = {k: rng.randrange(1, 1000) for k in cells}
-    model.cp.Maximize(sum(weights[k] * v for k, v in model.new.items())
+    model.cp.Maximize(sum((weights[k] - WEAR_PENALTY * tier) * v for (k, tier), v in model.new.items())
                       + sum(rng.randrange(1, 1000) * x for x in model.pick.values())
                       - REPEAT_PENALTY * (sum(model.old.values())
                                           + sum(x for c, x in model.pick.items() if c.question_id in seen_ids)))
@@ -225,11 +228,11 @@ def assemble_paper(
         raise AssemblyError(rules.level, _diagnose(rules, rules.area_points(),
                                                    {k: p.size for k, p in cells.items()}, list(cells)))
     entries: list[PaperEntry] = []
-    used = usage or {}
     for k, pools in cells.items():
         points = rules.sections[k[1]][1]
         chosen = [c for c in pools.grouped if solver.Value(model.pick[c])]
-        chosen += _least_used(pools.new, solver.Value(model.new[k]), used, rng) if k in model.new else []
+        for tier, members in model.tiers.get(k, {}).items():
+            chosen += rng.sample(members, solver.Value(model.new[(k, tier)]))
         chosen += _least_used(pools.seen, solver.Value(model.old[k]), used, rng) if k in model.old else []
         entries += [PaperEntry(c.question_id, c.version_id, c.area, c.type, points, c.difficulty) for c in chosen]
     # Section order of the paper structure; inside a section, a random order.
@@ -262,11 +265,19 @@ class _Model:
     most one per group. The model stays small whatever the size of the bank.
     """
 
-    def __init__(self, rules: LevelRules, cells: dict[Cell, _Pools]) -> None:
+    def __init__(self, rules: LevelRules, cells: dict[Cell, _Pools], usage: Mapping[int, int] | None = None) -> None:
         self.rules, self.cells, self.cp = rules, cells, cp_model.CpModel()
         cap = {t: count for t, (count, _p) in rules.sections.items()}
-        self.new = {k: self.cp.NewIntVar(0, min(len(p.new), cap[k[1]]), f"a{i}")
-                    for i, (k, p) in enumerate(cells.items()) if p.new}
+        #: cell → how often its questions are already on other papers of a pool → those questions
+        self.tiers: dict[Cell, dict[int, list[Candidate]]] = {}
+        for k, p in cells.items():
+            tiers: dict[int, list[Candidate]] = defaultdict(list)
+            for c in p.new:
+                tiers[(usage or {}).get(c.question_id, 0)].append(c)
+            if tiers:
+                self.tiers[k] = dict(sorted(tiers.items()))
+        self.new = {(k, tier): self.cp.NewIntVar(0, min(len(members), cap[k[1]]), f"a{i}_{tier}")
+                    for i, (k, tiers) in enumerate(self.tiers.items()) for tier, members in tiers.items()}
         self.old = {k: self.cp.NewIntVar(0, min(len(p.seen), cap[k[1]]), f"b{i}")
                     for i, (k, p) in enumerate(cells.items()) if p.seen}
         self.pick = {c: self.cp.NewBoolVar(f"x{c.question_id}") for p in cells.values() for c in p.grouped}
@@ -279,7 +290,8 @@ class _Model:
         self.count = {k: self._count(k, p) for k, p in cells.items()}
 
     def _count(self, k: Cell, pools: _Pools):  # noqa: ANN202
-        terms = [v for v in (self.new.get(k), self.old.get(k)) if v is not None]
+        terms = [self.new[(k, tier)] for tier in self.tiers.get(k, {})]
+        terms += [self.old[k]] if k in self.old else []
         return sum(terms) + sum(self.pick[c] for c in pools.grouped)
 
     def points(self, k: Cell):  # noqa: ANN202
