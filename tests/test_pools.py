@@ -59,3 +59,11 @@ def test_enemy_groups_hold_on_every_paper_of_a_pool():
     for paper in pool.papers:
         used = [groups[e.question_id] for e in paper.items if e.question_id in groups]
         assert len(used) == len(set(used))
+
+
+def test_before_any_statistics_parallel_papers_have_the_same_difficulty_split():
+    rules = default_level_rules("L4")
+    pool = assemble_pool(rules, big_bank(), random.Random(5), size=10)
+    splits = {tuple(sorted(p.points_by_difficulty().items())) for p in pool.papers}
+    assert len(splits) == 1
+    assert pool.report.spread == 0

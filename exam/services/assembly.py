@@ -205,12 +205,14 @@ def _cell_order(k: Cell) -> tuple[str, int, int]:
 def assemble_paper(
     rules: LevelRules, bank: Iterable[Candidate], rng: random.Random, exclude: Iterable[int] = (),
     seen: Iterable[int] = (), usage: Mapping[int, int] | None = None,
+    difficulty_points: Mapping[Difficulty, int] | None = None,
 ) -> Paper:
     """Draw one paper that satisfies ``rules`` exactly from ``bank``.
 
     ``exclude``: question ids never to use. ``seen``: ids this trainee has met before on the level —
     used only when the bank leaves no other way, and then as few as possible (``Paper.repeated``).
     ``usage``: how often each id is already on other papers of a pool; the least used are preferred.
+    ``difficulty_points``: exact points per declared difficulty (parallel papers share one split).
     Candidates sharing an enemy ``group`` never appear together.
     """
     seen_ids = set(seen)
@@ -218,6 +220,8 @@ def assemble_paper(
     cells = _cells(rules, bank, set(exclude), seen_ids)
     model = _Model(rules, cells, used)
     model.require_exact()
+    for d, pts in (difficulty_points or {}).items():
+        model.cp.Add(sum(model.points(k) for k in cells if k[2] == d) == pts)
     weights = {k: rng.randrange(1, 1000) for k in cells}
     model.cp.Maximize(sum((weights[k] - WEAR_PENALTY * tier) * v for (k, tier), v in model.new.items())
                       + sum(rng.randrange(1, 1000) * x for x in model.pick.values())

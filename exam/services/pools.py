@@ -71,8 +71,11 @@ def assemble_pool(rules: LevelRules, bank: Iterable[Candidate], rng: random.Rand
     stats = stats or {}
     usage: Counter[int] = Counter()
     papers: list[Paper] = []
+    split = None
     for _ in range(size):
-        paper = assemble_paper(rules, candidates, rng, usage=usage)
+        # every paper takes the first one's points per declared difficulty: equal before any statistics
+        paper = assemble_paper(rules, candidates, rng, usage=usage, difficulty_points=split)
+        split = split or paper.points_by_difficulty()
         usage.update(e.question_id for e in paper.items)
         papers.append(paper)
     papers = _balance(papers, candidates, stats, usage, tolerance, rng)
