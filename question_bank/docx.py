@@ -11,11 +11,11 @@ import io
 import os
 import posixpath
 import zipfile
-from pathlib import Path
 from typing import BinaryIO
 from xml.etree import ElementTree
 
 from question_bank.records import BankError
+from question_bank.sources import source_bytes
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -79,22 +79,9 @@ def _main_part_name(zf: zipfile.ZipFile) -> str | None:
     return None
 
 
-def _source_bytes(source: str | os.PathLike | bytes | BinaryIO, name: str) -> tuple[bytes, str]:
-    if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source), name or "上传的文件"
-    if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        try:
-            return path.read_bytes(), name or path.name
-        except OSError as exc:
-            raise BankError(f"{name or path.name}: 无法读取文件 ({exc.strerror or exc})") from None
-    data = source.read()
-    return data, name or Path(str(getattr(source, "name", "") or "上传的文件")).name
-
-
 def docx_to_text(source: str | os.PathLike | bytes | BinaryIO, *, name: str = "") -> str:
     """The document's body text, one paragraph per line; a non-.docx file raises ``BankError``."""
-    data, name = _source_bytes(source, name)
+    data, name = source_bytes(source, name)
     if not looks_like_docx(data):
         if data.startswith(_OLE_MAGIC):
             raise BankError(f"{name}: 是旧版 Word (.doc) 文件, 请在 Word 中另存为 .docx 后再导入")

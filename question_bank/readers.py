@@ -6,11 +6,11 @@ difficulty or levels, which the importer fills from the trainer's choices or a k
 from __future__ import annotations
 
 import codecs
-import json
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
+from question_bank.dumps.model import Skipped
 from question_bank.jsonio import FORMAT_NAME, loads_bank
 from question_bank.records import BankError, Difficulty, QuestionRecord, QuestionType
 
@@ -44,20 +44,13 @@ class Entry:
                    explanation=record.explanation, tags=record.tags)
 
 
-@dataclass(frozen=True)
-class SkippedItem:
-    lines: tuple[int, int]
-    reason: str
-    excerpt: str = ""
-
-
 @dataclass
 class SourceRead:
     """What a file holds: entries, items skipped with the reason, and errors that refuse the whole file."""
 
     format: str
     entries: list[Entry] = field(default_factory=list)
-    skipped: list[SkippedItem] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     #: problems that mean nothing from this file may be imported (bad Excel rows, a broken JSON file)
     errors: list[str] = field(default_factory=list)
     traditional: bool = False
@@ -129,9 +122,6 @@ def _read_json(data: bytes, filename: str) -> SourceRead:
     except BankError as exc:
         out.errors.append(str(exc))
         return out
-    except json.JSONDecodeError as exc:  # pragma: no cover - loads_bank already reports these
-        out.errors.append(f"{filename}: {exc}")
-        return out
     out.entries = [Entry.from_record(rec, (i + 1, i + 1)) for i, rec in enumerate(records)]
     return out
 
@@ -143,5 +133,5 @@ def _read_dump(text: str, fmt: str) -> SourceRead:
     out = SourceRead(fmt, traditional=result.traditional)
     out.entries = [Entry(type=it.type, stem=it.stem, options=it.options, answer=it.answer, lines=it.lines,
                          notes=it.notes, heading=it.heading) for it in result.items]
-    out.skipped = [SkippedItem(s.lines, s.reason, s.excerpt) for s in result.skipped]
+    out.skipped = list(result.skipped)
     return out

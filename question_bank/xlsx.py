@@ -19,7 +19,6 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, BinaryIO
 
@@ -42,6 +41,7 @@ from question_bank.records import (
     QuestionType,
     count_blanks,
 )
+from question_bank.sources import source_bytes
 
 SHEET = "题目"
 HELP_SHEET = "说明"
@@ -95,19 +95,6 @@ def _zip_has(data: bytes, member: str) -> bool:
 def looks_like_xlsx(data: bytes) -> bool:
     """A zip archive holding ``xl/workbook.xml`` (works on a truncated prefix too)."""
     return _zip_has(bytes(data), "xl/workbook.xml")
-
-
-def _source_bytes(source: str | os.PathLike | bytes | BinaryIO, name: str) -> tuple[bytes, str]:
-    if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source), name or "上传的文件"
-    if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        try:
-            return path.read_bytes(), name or path.name
-        except OSError as exc:
-            raise BankError(f"{name or path.name}: 无法读取文件 ({exc.strerror or exc})") from None
-    data = source.read()
-    return data, name or Path(str(getattr(source, "name", "") or "上传的文件")).name
 
 
 # --------------------------------------------------------------------------- cell parsing
@@ -327,18 +314,13 @@ def _parse_row(row: int, cell: dict[str, str]) -> tuple[QuestionRecord | None, d
     key = cell.get("编号", "")
     if not key or key.startswith(PROVISIONAL):
         key = f"{PROVISIONAL}{row}"
-    area, msg = _parse_area(cell.get("知识领域", ""))
-    if msg:
-        error("知识领域", msg)
-    qtype, msg = _parse_type(cell.get("题型", ""))
-    if msg:
-        error("题型", msg)
-    difficulty, msg = _parse_difficulty(cell.get("难度", ""))
-    if msg:
-        error("难度", msg)
-    levels, msg = _parse_levels(cell.get("适用等级", ""))
-    if msg:
-        error("适用等级", msg)
+    parsed: dict[str, Any] = {}
+    for column, parse in (("知识领域", _parse_area), ("题型", _parse_type), ("难度", _parse_difficulty),
+                          ("适用等级", _parse_levels)):
+        parsed[column], msg = parse(cell.get(column, ""))
+        if msg:
+            error(column, msg)
+    area, qtype, difficulty, levels = parsed["知识领域"], parsed["题型"], parsed["难度"], parsed["适用等级"]
     stem = cell.get("题干", "")
     if not stem:
         error("题干", "题干为空")
@@ -394,7 +376,7 @@ def read_xlsx(source: str | os.PathLike | bytes | BinaryIO, *, name: str = "") -
     Rows with an empty 编号 get the provisional key ``"~{row}"``. A file that is not an
     .xlsx workbook raises ``BankError`` naming the file.
     """
-    data, name = _source_bytes(source, name)
+    data, name = source_bytes(source, name)
     if not looks_like_xlsx(data):
         if data.startswith(_OLE_MAGIC):
             raise BankError(f"{name}: 是旧版 Excel (.xls) 文件, 请在 Excel 中另存为 .xlsx 后再导入")

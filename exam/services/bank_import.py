@@ -18,7 +18,7 @@ from exam.models import Question, QuestionStatus
 from exam.services.bank_edit import find_duplicates, next_keys
 from exam.services.bank_sync import SyncReport, sync_records
 from question_bank import LEVEL_CODES, BankError, Difficulty, QuestionRecord, QuestionType
-from question_bank.areas import AreaGuess, suggest_area
+from question_bank.areas import suggest_area
 from question_bank.normalize import stem_fingerprint
 from question_bank.readers import Entry, SourceRead, read_source
 
@@ -52,7 +52,6 @@ class PlannedItem:
     area: str | None
     #: where the area came from: 文件 / 整份指定 / 逐题指定 / 关键词建议
     area_source: str
-    guess: AreaGuess | None
     duplicate_of: list[str]
     #: the file names a key the bank already has: this item revises that question
     updates_key: str | None
@@ -151,14 +150,14 @@ def plan_import(session: Session, source: SourceRead, filename: str, options: Im
     first_seen: dict[str, int] = {}
     items = []
     for i, e in enumerate(entries):
-        area, area_source, guess = _area_for(i, e, options)
+        area, area_source = _area_for(i, e, options)
         fp = stem_fingerprint(e.stem)
         duplicate_of = [k for k in in_bank.get(fp, []) if k != e.key]
         if fp in first_seen:
             duplicate_of.append(f"本文件第 {first_seen[fp] + 1} 项")
         else:
             first_seen[fp] = i
-        item = PlannedItem(index=i, entry=e, area=area, area_source=area_source, guess=guess,
+        item = PlannedItem(index=i, entry=e, area=area, area_source=area_source,
                            duplicate_of=duplicate_of, updates_key=e.key if e.key in known else None,
                            skipped_by_trainer=i in options.skip, keep_duplicate=i in options.keep_duplicates)
         item.problem = _problem(item, options)
@@ -166,16 +165,16 @@ def plan_import(session: Session, source: SourceRead, filename: str, options: Im
     return ImportPlan(filename, source, options, items)
 
 
-def _area_for(i: int, e: Entry, options: ImportOptions) -> tuple[str | None, str, AreaGuess | None]:
+def _area_for(i: int, e: Entry, options: ImportOptions) -> tuple[str | None, str]:
     if i in options.area_overrides:
-        return options.area_overrides[i], "逐题指定", None
+        return options.area_overrides[i], "逐题指定"
     if e.area:
-        return e.area, "文件", None
+        return e.area, "文件"
     if options.area:
-        return options.area, "整份指定", None
+        return options.area, "整份指定"
     guess = suggest_area(" ".join((e.stem, *e.options, e.answer if isinstance(e.answer, str) else "")),
                          heading=e.heading) if options.suggest_areas else None
-    return (guess.code, "关键词建议", guess) if guess else (None, "", None)
+    return (guess.code, "关键词建议") if guess else (None, "")
 
 
 def _problem(item: PlannedItem, options: ImportOptions) -> str | None:

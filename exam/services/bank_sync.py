@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
@@ -22,7 +22,6 @@ class SyncReport:
     added: int = 0
     new_versions: int = 0
     unchanged: int = 0
-    added_keys: list[str] = field(default_factory=list)
 
 
 def version_values(q: QuestionRecord, *, number: int, now: datetime, actor_id: int | None) -> dict:
@@ -101,7 +100,6 @@ def sync_records(session: Session, records: list[QuestionRecord], *, source: str
                 report.unchanged += 1
     add_questions(session, new, status=status, source=source, now=now, actor_id=actor_id)
     report.added = len(new)
-    report.added_keys = [r.key for r in new]
     session.flush()
     if report.added or report.new_versions:
         record_audit(session, at=now, actor_id=actor_id, action="bank.import", entity="questions", source=source,

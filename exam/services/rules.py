@@ -85,18 +85,9 @@ def apply_rules(session: Session, level: Level, edit: RulesEdit, *, actor_id: in
     if not changed:
         return []
     # rows are updated in place: replacing them would insert before the old ones are deleted
-    weights = {w.area_code: w for w in level.weights}
-    for area, pct in edit.weights.items():
-        if area in weights:
-            weights[area].percent = pct
-        else:
-            level.weights.append(AreaWeight(area_code=area, percent=pct))
-    shares = {d.difficulty: d for d in level.difficulty_mix}
-    for d, pct in edit.difficulty_mix.items():
-        if d in shares:
-            shares[d].percent = pct
-        else:
-            level.difficulty_mix.append(DifficultyShare(difficulty=d, percent=pct))
+    _update_rows(level.weights, "area_code", edit.weights, lambda a, p: AreaWeight(area_code=a, percent=p))
+    _update_rows(level.difficulty_mix, "difficulty", edit.difficulty_mix,
+                 lambda d, p: DifficultyShare(difficulty=d, percent=p))
     existing = {s.type: s for s in level.sections}
     for i, t in enumerate(TYPE_ORDER):
         count, points = edit.sections[t]
@@ -111,6 +102,16 @@ def apply_rules(session: Session, level: Level, edit: RulesEdit, *, actor_id: in
     record_audit(session, at=now, actor_id=actor_id, action="level.rules", entity=level, level=level.code,
                  changed=changed, before=_plain(before, changed), after=_plain(edit, changed))
     return changed
+
+
+def _update_rows(rows: list, key: str, percents: dict, new_row) -> None:  # noqa: ANN001
+    """Set each row's percent from ``percents`` by its ``key`` column, appending rows that are missing."""
+    by_key = {getattr(r, key): r for r in rows}
+    for k, pct in percents.items():
+        if k in by_key:
+            by_key[k].percent = pct
+        else:
+            rows.append(new_row(k, pct))
 
 
 def _plain(edit: RulesEdit, fields: list[str]) -> dict:

@@ -64,18 +64,6 @@ def field_label(name: str) -> str:
     return FIELD_LABELS.get(name, name)
 
 
-@bp.app_template_filter("answer_text")
-def answer_text(answer: object, qt: QuestionType) -> str:
-    """An answer in record shape as a trainer reads it."""
-    if qt is QuestionType.TRUE_FALSE:
-        return "对" if answer else "错"
-    if qt.is_choice:
-        return "".join(answer)  # type: ignore[arg-type]
-    if qt is QuestionType.FILL_BLANK:
-        return "; ".join("|".join(alts) for alts in answer)  # type: ignore[union-attr]
-    return str(answer)
-
-
 @bp.route("/questions")
 def questions():  # noqa: ANN201
     """The bank, searchable, filtered and sorted, a page at a time."""
@@ -297,7 +285,7 @@ def import_preview(upload_id: int):  # noqa: ANN201
     page = max(1, request.args.get("page", 1, type=int))
     return render_template("bank/import_preview.html", upload=upload, plan=plan, form=form, view=view,
                            shown=shown[(page - 1) * IMPORT_PAGE_SIZE: page * IMPORT_PAGE_SIZE], shown_total=len(shown),
-                           page=page, page_size=IMPORT_PAGE_SIZE, area_codes=AREA_CODES)
+                           page=page, page_size=IMPORT_PAGE_SIZE, area_codes=AREA_CODES, qtype=qtype)
 
 
 def _in_view(item, view: str) -> bool:  # noqa: ANN001
