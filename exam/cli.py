@@ -42,11 +42,16 @@ def db_group() -> None:
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration not yet applied."""
+    upgrade_database()
+    click.echo("数据库已迁移到最新版本。")
+
+
+def upgrade_database() -> None:
+    """Apply every migration not yet applied to the app's database."""
     from alembic import command
 
     with db.engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")
-    click.echo("数据库已迁移到最新版本。")
 
 
 @click.group("demo", help="演示数据")

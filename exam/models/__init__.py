@@ -2,6 +2,7 @@
 from exam.models.attempt import Answer, Attempt, AttemptState, IllegalTransition, PaperItem, answers_by_item
 from exam.models.audit import AuditEvent, record_audit
 from exam.models.bank import (
+    BankCell,
     ImportStatus,
     ImportUpload,
     KnowledgeArea,
@@ -17,7 +18,7 @@ from exam.models.level import AreaWeight, DifficultyShare, Level, PaperSection
 from exam.models.user import Organization, Role, User, UserRole
 
 __all__ = [
-    "Answer", "AreaWeight", "Attempt", "AttemptState", "AuditEvent", "Base", "Certificate", "CertificateStatus",
+    "Answer", "AreaWeight", "Attempt", "AttemptState", "AuditEvent", "BankCell", "Base", "Certificate", "CertificateStatus",
     "DifficultyShare", "IllegalTransition", "ImportStatus", "ImportUpload", "KnowledgeArea", "Level", "Organization", "PaperItem", "PaperSection",
     "Question", "QuestionStatus", "QuestionVersion", "Role", "User", "UserRole", "answers_by_item", "levels_to_mask",
     "mask_to_levels", "record_audit",

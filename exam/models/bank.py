@@ -43,16 +43,26 @@ class Question(Base):
     """A question's identity and status; its content lives in versions."""
 
     __tablename__ = "questions"
+    __table_args__ = (
+        # one cell's active questions for one level, read when a paper samples that cell
+        Index("ix_questions_cell", "status", "area_code", "type", "difficulty", "enemy_group", "levels_mask", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: stable external key used by the interchange formats, e.g. "W05-012"
     key: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[QuestionStatus] = mapped_column(str_enum(QuestionStatus, "question_status"), index=True)
+    status: Mapped[QuestionStatus] = mapped_column(str_enum(QuestionStatus, "question_status"))  # ix_questions_cell
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("question_versions.id", use_alter=True, name="fk_questions_current_version_id_question_versions")
     )
     #: questions that give each other away share a group; a paper holds at most one of them
     enemy_group: Mapped[str | None] = mapped_column(String(40), index=True)
+    #: the current version's cell and levels, copied here so assembly counts and samples cells in SQL
+    #: (kept by bank_sync; the bank_cells counts follow them through database triggers)
+    area_code: Mapped[str | None] = mapped_column(String(8))
+    type: Mapped[QuestionType | None] = mapped_column(str_enum(QuestionType, "question_cell_type"))
+    difficulty: Mapped[Difficulty | None] = mapped_column(str_enum(Difficulty, "question_cell_difficulty"))
+    levels_mask: Mapped[int | None]
     #: where the question came from (starter bank, an import file, a trainer)
     source: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -99,6 +109,25 @@ class QuestionVersion(Base):
     @property
     def levels(self) -> tuple[str, ...]:
         return mask_to_levels(self.levels_mask)
+
+
+class BankCell(Base):
+    """How many active, ungrouped questions one (level, area, type, difficulty) cell holds.
+
+    Maintained by triggers on ``questions`` (migration 0004), in the same transaction as the change,
+    so a paper is allocated from ~200 counts instead of reading the whole bank. The row with
+    ``level_bit`` 0 is not a count: its ``n`` is a random stamp that changes with every change to a
+    question in an enemy group (see ``services.papers.grouped_questions``).
+    """
+
+    __tablename__ = "bank_cells"
+
+    #: the level's bit in ``levels_mask`` (L4=1, L3=2, L2=4, L1=8)
+    level_bit: Mapped[int] = mapped_column(primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    difficulty: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
 
 
 class ImportStatus(enum.StrEnum):

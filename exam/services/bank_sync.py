@@ -33,6 +33,11 @@ def version_values(q: QuestionRecord, *, number: int, now: datetime, actor_id: i
     )
 
 
+def cell_values(q: QuestionRecord) -> dict:
+    """The current version's cell, copied onto the question row (see ``Question.area_code``)."""
+    return dict(area_code=q.area, type=q.type, difficulty=q.difficulty, levels_mask=levels_to_mask(q.levels))
+
+
 def record_from_version(key: str, v: QuestionVersion) -> QuestionRecord:
     return record_from_dict(
         {"key": key, "type": v.type.value, "area": v.area_code, "difficulty": v.difficulty.value,
@@ -53,7 +58,8 @@ def add_questions(session: Session, records: Sequence[QuestionRecord], *, status
         return []
     ids = list(session.scalars(
         insert(Question).returning(Question.id, sort_by_parameter_order=True),
-        [dict(key=r.key, status=status, source=source[:120], created_at=now, updated_at=now) for r in records],
+        [dict(key=r.key, status=status, source=source[:120], created_at=now, updated_at=now, **cell_values(r))
+         for r in records],
     ))
     version_ids = list(session.scalars(
         insert(QuestionVersion).returning(QuestionVersion.id, sort_by_parameter_order=True),
@@ -76,6 +82,8 @@ def revise_question(session: Session, question: Question, record: QuestionRecord
     version = QuestionVersion(question=question, **version_values(record, number=number, now=now, actor_id=actor_id))
     question.current_version = version
     question.updated_at = now
+    for name, value in cell_values(record).items():
+        setattr(question, name, value)
     session.flush()
     record_audit(session, at=now, actor_id=actor_id, action="question.revise", entity=question, key=question.key,
                  version=number, changed=changed_fields(before, record) if before else list(FIELDS), source=source)

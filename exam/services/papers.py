@@ -2,13 +2,26 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
+from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
 
-from exam.models import Attempt, Level, PaperItem, Question, QuestionStatus, QuestionVersion
-from exam.services.assembly import Candidate, Feasibility, LevelRules, Paper, assemble_paper, feasibility
-from question_bank import LEVEL_CODES
+from exam.models import Attempt, BankCell, Level, PaperItem, Question, QuestionStatus, QuestionVersion
+from exam.services.assembly import (
+    Candidate,
+    Cell,
+    CellPools,
+    Feasibility,
+    LevelRules,
+    Paper,
+    assemble_from_cells,
+    assemble_paper,
+    feasibility_of_cells,
+    sort_cells,
+)
+from question_bank import LEVEL_CODES, Difficulty, QuestionType
 
 
 def level_rules(level: Level) -> LevelRules:
@@ -21,17 +34,146 @@ def level_rules(level: Level) -> LevelRules:
     )
 
 
+_CANDIDATE = (Question.id, Question.area_code, Question.type, Question.difficulty, Question.current_version_id,
+              Question.enemy_group)
+
+
+def _allowed(bit: int):  # noqa: ANN202
+    return (Question.status == QuestionStatus.ACTIVE) & (Question.levels_mask.op("&")(bit) != 0)
+
+
+def _candidates(rows: Iterable[Row]) -> list[Candidate]:
+    return [Candidate(*row) for row in rows]
+
+
 def bank_candidates(session: Session, level_code: str) -> list[Candidate]:
-    """Active questions whose current version is allowed in the level."""
-    bit = 1 << LEVEL_CODES.index(level_code)
-    rows = session.execute(
-        select(Question.id, QuestionVersion.id, QuestionVersion.area_code, QuestionVersion.type,
-               QuestionVersion.difficulty, Question.enemy_group)
-        .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
-        .where(Question.status == QuestionStatus.ACTIVE, QuestionVersion.levels_mask.op("&")(bit) != 0)
-        .order_by(Question.id)
-    ).all()
-    return [Candidate(qid, area, qtype, diff, vid, group) for qid, vid, area, qtype, diff, group in rows]
+    """Active questions whose current version is allowed in the level (the whole bank: pools, reports)."""
+    bit = level_bit(level_code)
+    return _candidates(session.execute(select(*_CANDIDATE).where(_allowed(bit)).order_by(Question.id)))
+
+
+def level_bit(level_code: str) -> int:
+    return 1 << LEVEL_CODES.index(level_code)
+
+
+class StaleCounts(Exception):
+    """A cell held other questions than its count said (a concurrent change between two reads)."""
+
+
+class _CellSupply:
+    """One cell's active, ungrouped questions: counted by ``bank_cells``; only the sampled ones are read."""
+
+    def __init__(self, session: Session, bit: int, cell: Cell, count: int, skip: set[int]) -> None:
+        self.session, self.bit, self.cell, self.count, self.skip = session, bit, cell, count, skip
+
+    def __len__(self) -> int:
+        return self.count
+
+    def take(self, ranks: list[int]) -> list[Candidate]:
+        return self.take_together([(self, ranks)])[0]
+
+    @staticmethod
+    def take_together(requests: list[tuple[_CellSupply, list[int]]]) -> list[list[Candidate]]:
+        """Every sampled member of every cell in one statement (one snapshot, so no duplicates).
+
+        Member ``rank`` is the rank-th entry of the cell in ``ix_questions_cell`` order: a seek and a
+        walk of ``rank`` index entries, no sort. The SQL is written out rather than built with the
+        expression language, whose construction cost more than the query (85 sub-selects). A rank past
+        the cell's end (a concurrent change shrank it since it was counted) raises ``StaleCounts``.
+        """
+        parts, params = [], {}
+        for tag, (s, ranks) in enumerate(requests):
+            if not ranks:
+                continue
+            area, qtype, difficulty = s.cell
+            params |= {f"a{tag}": area, f"t{tag}": qtype.value, f"d{tag}": difficulty.value}
+            skip = f" AND id NOT IN ({', '.join(str(int(q)) for q in sorted(s.skip))})" if s.skip else ""
+            parts += [
+                f"SELECT id, {tag} AS tag, {int(rank)} AS rk FROM (SELECT id FROM questions"
+                f" WHERE status = 'active' AND area_code = :a{tag} AND type = :t{tag} AND difficulty = :d{tag}"
+                f" AND (levels_mask & {int(s.bit)}) <> 0 AND enemy_group IS NULL{skip}"
+                f" ORDER BY levels_mask, id LIMIT 1 OFFSET {int(rank)}) AS m{tag}_{rank}"
+                for rank in ranks]
+        found: list[dict[int, int]] = [{} for _ in requests]
+        if parts:
+            for qid, tag, rank in requests[0][0].session.execute(text(" UNION ALL ".join(parts)), params):
+                found[tag][rank] = qid
+        out = []
+        for (s, ranks), ids in zip(requests, found, strict=True):
+            if len(ids) != len(ranks):
+                raise StaleCounts(s.cell)
+            area, qtype, difficulty = s.cell
+            out.append([Candidate(ids[r], area, qtype, difficulty) for r in ranks])
+        return out
+
+
+def _with_versions(session: Session, paper: Paper) -> Paper:
+    """Fill in the current version of entries sampled from cell supplies (which read only ids)."""
+    missing = [e.question_id for e in paper.items if e.version_id is None]  # sampled or grouped
+    if not missing:
+        return paper
+    current = {qid: vid for qid, vid in session.execute(
+        select(Question.id, Question.current_version_id).where(Question.id.in_(missing)))}
+    items = tuple(replace(e, version_id=current[e.question_id]) if e.version_id is None else e for e in paper.items)
+    return replace(paper, items=items)
+
+
+_grouped_cache: dict[str, tuple[int, list[tuple[bool, int, Candidate]]]] = {}
+
+
+def grouped_questions(session: Session, stamp: int | None) -> list[tuple[bool, int, Candidate]]:
+    """Every question in an enemy group as (active, levels mask, candidate without version).
+
+    Cached per database while the stamp the triggers keep in ``bank_cells`` is unchanged (a random
+    value per change, so a rolled-back change never repeats a stamp another change commits).
+    """
+    key = str(session.get_bind().engine.url)
+    cached = _grouped_cache.get(key)
+    if stamp is not None and cached is not None and cached[0] == stamp:
+        return cached[1]
+    # ">= ''" (every group name) lets the planner use the enemy_group index
+    rows = [(status is QuestionStatus.ACTIVE, mask, Candidate(qid, area, qtype, diff, None, group))
+            for status, mask, qid, area, qtype, diff, group in session.execute(
+                select(Question.status, Question.levels_mask, Question.id, Question.area_code, Question.type,
+                       Question.difficulty, Question.enemy_group).where(Question.enemy_group >= "")
+                .order_by(Question.id))]
+    if stamp is not None:
+        _grouped_cache[key] = (stamp, rows)
+    return rows
+
+
+def level_cells(session: Session, level_code: str, rules: LevelRules, seen: Iterable[int] = ()) -> dict[Cell, CellPools]:
+    """The bank split into the cells ``rules`` use, from the ``bank_cells`` counts: only enemy-grouped
+    and already-seen questions are read one by one; the rest of a cell is read when a paper samples it."""
+    bit, seen = level_bit(level_code), set(seen)
+    areas = {a for a, pct in rules.weights.items() if pct}
+    used = lambda k: k[0] in areas and k[1] in rules.sections  # noqa: E731
+    cells: dict[Cell, CellPools] = {}
+    counts, stamp = {}, None
+    for b, a, t, d, n in session.execute(
+            select(BankCell.level_bit, BankCell.area_code, BankCell.type, BankCell.difficulty, BankCell.n)
+            .where(BankCell.level_bit.in_([bit, 0]))):
+        if b:
+            counts[(a, QuestionType(t), Difficulty(d))] = n
+        else:
+            stamp = n
+    grouped = [c for active, mask, c in grouped_questions(session, stamp) if active and mask & bit]
+    met: list[Candidate] = []
+    for i in range(0, len(seen), 500):
+        met += _candidates(session.execute(
+            select(*_CANDIDATE).where(_allowed(bit), Question.enemy_group.is_(None),
+                                      Question.id.in_(sorted(seen)[i:i + 500])).order_by(Question.id)))
+    for c in grouped:
+        if used(c.cell):
+            cells.setdefault(c.cell, CellPools(new=[])).grouped.append(c)
+    for c in met:
+        if used(c.cell):
+            cells.setdefault(c.cell, CellPools(new=[])).seen.append(c)
+            counts[c.cell] -= 1
+    for k, n in counts.items():
+        if used(k) and n > 0:
+            cells.setdefault(k, CellPools(new=[])).new = _CellSupply(session, bit, k, n, seen)
+    return sort_cells(cells)
 
 
 def level_by_code(session: Session, code: str) -> Level | None:
@@ -49,10 +191,22 @@ def seen_questions(session: Session, user_id: int, level: Level) -> set[int]:
 
 
 def draw_paper(session: Session, level: Level, rng: random.Random, seen: set[int] | None = None) -> Paper:
-    """A paper for ``level``; with ``seen``, the trainee's earlier questions only where nothing else fits."""
-    return assemble_paper(level_rules(level), bank_candidates(session, level.code), rng, seen=seen or ())
+    """A paper for ``level``; with ``seen``, the trainee's earlier questions only where nothing else fits.
+
+    Allocates from the cell counts and reads only the cells the paper samples; if a concurrent bank
+    change makes a count disagree with its cell, the paper is drawn again from the whole bank.
+    """
+    rules, seen = level_rules(level), seen or set()
+    state = rng.getstate()
+    try:
+        return _with_versions(session, assemble_from_cells(rules, level_cells(session, level.code, rules, seen),
+                                                           rng, seen))
+    except StaleCounts:
+        rng.setstate(state)
+        return assemble_paper(rules, bank_candidates(session, level.code), rng, seen=seen)
 
 
 def level_feasibility(session: Session, level: Level, rules: LevelRules | None = None) -> Feasibility:
     """The cell report of ``level`` (or of ``rules`` proposed for it) against the active bank."""
-    return feasibility(rules or level_rules(level), bank_candidates(session, level.code))
+    rules = rules or level_rules(level)
+    return feasibility_of_cells(rules, level_cells(session, level.code, rules))
