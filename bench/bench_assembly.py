@@ -10,7 +10,8 @@ them in enemy groups of three. Figures, each beside its baseline from the same r
 - one L4 paper and one L1 paper from the database (`draw_paper`: cell counts, solve, sample);
 - a plain stratified random draw (allocate items to cells at random, then sample), how often
   it is exact at all, and its time — the issue asks to keep whichever is faster where both are exact;
-- a pool of 50 parallel L4 papers (`build_pool`, stored), with its spread and exposure.
+- a pool of 50 parallel L4 papers (`build_pool`: read the bank, assemble, balance, store), with its
+  expected-score spread and exposure.
 """
 from __future__ import annotations
 
@@ -90,6 +91,48 @@ def build_bank(url: str) -> int:
                                  .where(Question.status == QuestionStatus.ACTIVE))
 
 
+def largest_remainder(total: int, shares: dict, rng: random.Random) -> dict:
+    """``total`` split in proportion to ``shares``, rounding by largest remainder (ties at random)."""
+    whole = sum(shares.values()) or 1
+    raw = {k: total * v / whole for k, v in shares.items()}
+    out = {k: int(x) for k, x in raw.items()}
+    order = sorted(raw, key=lambda k: (raw[k] - out[k], rng.random()), reverse=True)
+    for k in order[:total - sum(out.values())]:
+        out[k] += 1
+    return out
+
+
+def stratified_draw(session, level, rng: random.Random):  # noqa: ANN001, ANN201
+    """The baseline the issue names: split each type's count over areas by weight and over difficulties
+    by the mix (largest remainder), sample each cell at random, then check whether the paper is exact.
+    Returns (paper or None, milliseconds)."""
+    from exam.services.assembly import Paper, PaperEntry
+    from exam.services.papers import level_cells, level_rules
+
+    t = time.perf_counter()
+    rules = level_rules(level)
+    cells = level_cells(session, level.code, rules)
+    have = {k: len(p.new) for k, p in cells.items()}  # grouped questions left out: a plain draw ignores them
+    alloc: dict = {}
+    for qtype, (count, _pts) in rules.sections.items():
+        for area, n_area in largest_remainder(count, dict(rules.weights), rng).items():
+            for diff, n in largest_remainder(n_area, dict(rules.difficulty_mix), rng).items():
+                if n:
+                    alloc[(area, qtype, diff)] = n
+    paper = None
+    if all(have.get(k, 0) >= n for k, n in alloc.items()):
+        reqs = [(cells[k].new, rng.sample(range(have[k]), n)) for k, n in alloc.items()]
+        taken = type(reqs[0][0]).take_together(reqs) if reqs else []
+        entries = tuple(PaperEntry(c.question_id, None, c.area, c.type, rules.sections[c.type][1], c.difficulty)
+                        for chosen in taken for c in chosen)
+        candidate = Paper(level.code, entries)
+        exact = (candidate.points_by_area() == {a: p for a, p in rules.area_points().items()}
+                 and all(lo <= candidate.points_by_difficulty().get(d, 0) <= hi
+                         for d, (lo, hi) in rules.difficulty_bounds().items()))
+        paper = candidate if exact else None
+    return paper, (time.perf_counter() - t) * 1000
+
+
 def timed(fn, repeat: int) -> list[float]:  # noqa: ANN001
     out = []
     for i in range(repeat):
@@ -107,8 +150,8 @@ def bench(label: str, base_url: str | None, workdir: Path) -> None:
     from exam import create_app
     from exam.extensions import db
     from exam.models import QuestionVersion
-    from exam.services.papers import draw_paper, level_by_code, level_rules, stratified_draw
-    from exam.services.pools import build_pool
+    from exam.services.paper_pools import build_pool
+    from exam.services.papers import draw_paper, level_by_code, level_rules
 
     url = fresh_database(label, base_url, workdir)
     t = time.perf_counter()

@@ -97,6 +97,36 @@ def paper_draw(level_code: str, seed: int | None, as_json: bool) -> None:
         click.echo(f"  {area}: {pts} 分")
 
 
+@paper_group.command("pool")
+@click.option("--level", "level_code", required=True, help="L4 / L3 / L2 / L1")
+@click.option("--size", type=click.IntRange(1, 500), default=8, show_default=True, help="parallel papers")
+@click.option("--seed", type=int, default=None)
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def paper_pool(level_code: str, size: int, seed: int | None, as_json: bool) -> None:
+    """Assemble and store the level's pool of parallel papers (attempts then start from it)."""
+    import secrets
+
+    from exam.services.paper_pools import build_pool
+    from exam.services.papers import level_by_code
+
+    level = level_by_code(db.session, level_code.upper())
+    if level is None:
+        raise click.ClickException(f"等级 {level_code} 不存在")
+    try:
+        pool = build_pool(db.session, level, size=size, seed=secrets.randbits(31) if seed is None else seed,
+                          now=clock.now(), actor_id=None)
+    except AssemblyError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    r = pool.report
+    if as_json:
+        click.echo(json.dumps({"level": level.code, "pool": pool.id} | r, ensure_ascii=False))
+        return
+    click.echo(f"{level.name}: 试卷池 #{pool.id}, {r['size']} 份平行试卷; 预期得分率 {min(r['expected_scores']):.1%}"
+               f"–{max(r['expected_scores']):.1%}; 两两重叠最多 {r['max_overlap']:.0%}; "
+               f"单题曝光最多 {r['max_exposure']:.0%} ({r['over_target']} 题超过 25%)")
+
+
 @paper_group.command("feasibility")
 @click.option("--level", "level_code", required=True, help="L4 / L3 / L2 / L1")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")

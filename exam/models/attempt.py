@@ -46,6 +46,8 @@ class Attempt(Base):
     state: Mapped[AttemptState] = mapped_column(str_enum(AttemptState, "attempt_state"), index=True)
     #: the rng seed the paper was drawn with (reproducible papers)
     seed: Mapped[int]
+    #: the pre-assembled paper this attempt was given, when the level had a pool
+    pool_paper_id: Mapped[int | None] = mapped_column(ForeignKey("pool_papers.id"), index=True)
     started_at: Mapped[datetime] = mapped_column(DateTime)
     #: fixed by the server at start; the page's countdown only displays it
     deadline_at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -1,6 +1,7 @@
 """Starting, saving, submitting and expiring attempts. Services flush; callers commit once."""
 from __future__ import annotations
 
+import dataclasses
 import random
 import secrets
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from exam.models import (
 from exam.services.assembly import Paper
 from exam.services.certificates import CertificateSettings
 from exam.services.grading import finalize_overdue
+from exam.services.paper_pools import take_pool_paper
 from exam.services.papers import draw_paper, seen_questions
 from exam.services.qtypes import ResponseError, qtype
 
@@ -44,10 +46,17 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
         finalize_overdue(session, open_attempt, now, settings)
     seed = secrets.randbits(31) if seed is None else seed
     rng = random.Random(seed)
-    paper = draw_paper(session, level, rng, seen=seen_questions(session, user.id, level))
+    seen = seen_questions(session, user.id, level)
+    taken = take_pool_paper(session, level, seen, rng)
+    # a pre-assembled paper when the level has a pool (no solving at a synchronized start)
+    if taken:  # the same questions as others given this paper, in an order of its own within each section
+        pool_paper_id, paper = taken[0].id, _shuffled_within_sections(taken[1], rng)
+    else:
+        pool_paper_id, paper = None, draw_paper(session, level, rng, seen=seen)
     attempt = Attempt(
         user_id=user.id, level_id=level.id, state=AttemptState.IN_PROGRESS, seed=seed, started_at=now,
         deadline_at=now + Attempt.duration_for(level), pass_mark=level.pass_mark, total_points=paper.total_points,
+        pool_paper_id=pool_paper_id,
     )
     attempt.items = _paper_items(paper, rng, session)
     session.add(attempt)
@@ -56,6 +65,15 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
         record_audit(session, at=now, actor_id=user.id, action="attempt.repeats", entity=attempt,
                      repeated=paper.repeated, note="题库不足, 重考试卷含此前见过的题目 (已尽量少)")
     return attempt
+
+
+def _shuffled_within_sections(paper: Paper, rng: random.Random) -> Paper:
+    sections: dict[object, list] = {}
+    for e in paper.items:
+        sections.setdefault(e.type, []).append(e)
+    for items in sections.values():
+        rng.shuffle(items)
+    return dataclasses.replace(paper, items=tuple(e for items in sections.values() for e in items))
 
 
 def _paper_items(paper: Paper, rng: random.Random, session: Session) -> list[PaperItem]:

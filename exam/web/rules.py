@@ -13,7 +13,9 @@ from exam import clock
 from exam.extensions import db
 from exam.models import Level, QuestionVersion, Role
 from exam.services.assembly import DIFFICULTY_ORDER, TYPE_ORDER, AssemblyError
+from exam.services.paper_pools import active_pool, build_pool
 from exam.services.papers import draw_paper, level_by_code, level_feasibility
+from exam.services.pools import DEFAULT_POOL_SIZE
 from exam.services.qtypes import qtype
 from exam.services.rules import RulesEdit, apply_rules, check_rules, rules_of
 from exam.web.access import guard
@@ -54,8 +56,10 @@ def level(code: str):  # noqa: ANN201
                 flash(f"已保存, 但当前题库无法按此规则组卷, 安排考试前需补充: {cells or report.problem}", "error")
             return redirect(url_for(".level", code=lv.code))
     report = level_feasibility(db.session, lv, edit.level_rules(lv.code)) if not problems else None
+    pool = active_pool(db.session, lv)
     return render_template("rules/level.html", lv=lv, edit=edit, problems=problems, form=form, report=report,
-                           areas=AREA_CODES, types=TYPE_ORDER, difficulties=DIFFICULTY_ORDER)
+                           areas=AREA_CODES, types=TYPE_ORDER, difficulties=DIFFICULTY_ORDER, pool=pool,
+                           pool_size=DEFAULT_POOL_SIZE)
 
 
 def _edit_from_form(current: RulesEdit) -> tuple[RulesEdit, list[str]]:
@@ -83,6 +87,29 @@ def _edit_from_form(current: RulesEdit) -> tuple[RulesEdit, list[str]]:
         certificate_validity_years=number("certificate_validity_years", "证书有效期", current.certificate_validity_years),
     )
     return edit, problems
+
+
+@bp.route("/<code>/pool", methods=["POST"])
+def build_level_pool(code: str):  # noqa: ANN201
+    """Assemble and store the level's parallel papers now (before a sitting), replacing the old pool."""
+    lv = level_by_code(db.session, code.upper()) or abort(404)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    size = request.form.get("size", type=int) or DEFAULT_POOL_SIZE
+    if not 1 <= size <= 500:
+        flash("试卷份数应在 1–500 之间。", "error")
+        return redirect(url_for(".level", code=lv.code))
+    try:
+        pool = build_pool(db.session, lv, size=size, seed=secrets.randbits(31), now=clock.now(),
+                          actor_id=current_user.id)
+    except AssemblyError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".level", code=lv.code))
+    db.session.commit()
+    flash(f"已生成 {pool.size} 份平行试卷; 学员开考时直接领取, 不再现场组卷。", "info")
+    return redirect(url_for(".level", code=lv.code) + "#pool")
 
 
 @bp.route("/<code>/preview")

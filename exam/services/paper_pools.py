@@ -1,0 +1,115 @@
+"""Stored pools of parallel papers: built before a sitting, handed out when attempts start.
+
+``pools.assemble_pool`` does the assembling (pure); this module reads what it needs (the bank,
+each question's observed correct rate), stores the papers, and gives a starting attempt the least
+given paper that holds none of the trainee's earlier questions — no solving at start time.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from exam.models import (
+    Answer,
+    Attempt,
+    AttemptState,
+    Level,
+    PaperItem,
+    PaperPool,
+    PoolPaper,
+    PoolStatus,
+    Question,
+    QuestionStatus,
+    QuestionVersion,
+    record_audit,
+)
+from exam.services.assembly import Paper, PaperEntry
+from exam.services.papers import bank_candidates, level_rules
+from exam.services.pools import DEFAULT_POOL_SIZE, ItemStats, assemble_pool, expected_score
+from question_bank import Difficulty, QuestionType
+
+
+def item_stats(session: Session, question_ids: Iterable[int] | None = None) -> dict[int, ItemStats]:
+    """Per question (all versions): graded responses and the share of points earned.
+
+    An item left unanswered on a graded paper is a response that earned nothing.
+    """
+    earned = func.coalesce(Answer.score, 0.0) / PaperItem.points
+    stmt = (select(QuestionVersion.question_id, func.count(PaperItem.id), func.avg(earned))
+            .join(PaperItem, PaperItem.question_version_id == QuestionVersion.id)
+            .join(Attempt, Attempt.id == PaperItem.attempt_id)
+            .outerjoin(Answer, Answer.paper_item_id == PaperItem.id)
+            .where(Attempt.state == AttemptState.GRADED)
+            .group_by(QuestionVersion.question_id))
+    out: dict[int, ItemStats] = {}
+    ids = None if question_ids is None else sorted(set(question_ids))
+    chunks = [None] if ids is None else [ids[i:i + 900] for i in range(0, len(ids), 900)]
+    for chunk in chunks:
+        part = stmt if chunk is None else stmt.where(QuestionVersion.question_id.in_(chunk))
+        for qid, n, rate in session.execute(part):
+            out[qid] = ItemStats(int(n), float(rate or 0.0))
+    return out
+
+
+def active_pool(session: Session, level: Level) -> PaperPool | None:
+    return session.scalars(select(PaperPool).where(PaperPool.level_id == level.id,
+                                                   PaperPool.status == PoolStatus.ACTIVE)).first()
+
+
+def build_pool(session: Session, level: Level, *, size: int = DEFAULT_POOL_SIZE, seed: int, now: datetime,
+               actor_id: int | None, tolerance: float = 0.01) -> PaperPool:
+    """Assemble and store ``size`` parallel papers for ``level``; the level's previous pool is retired."""
+    bank = bank_candidates(session, level.code)
+    stats = item_stats(session)
+    pool = assemble_pool(level_rules(level), bank, random.Random(seed), size=size, stats=stats, tolerance=tolerance)
+    r = pool.report
+    report = {"size": r.size, "expected_scores": r.expected_scores, "spread": round(r.spread, 4),
+              "mean_overlap": r.mean_overlap, "max_overlap": r.max_overlap, "max_exposure": r.max_exposure,
+              "over_target": r.over_target, "questions": len(r.exposure),
+              "with_statistics": sum(1 for q in r.exposure if q in stats and stats[q].responses >= 30)}
+    session.execute(update(PaperPool).where(PaperPool.level_id == level.id, PaperPool.status == PoolStatus.ACTIVE)
+                    .values(status=PoolStatus.RETIRED))
+    stored = PaperPool(level_id=level.id, status=PoolStatus.ACTIVE, seed=seed, size=size, created_at=now,
+                       created_by_id=actor_id, report=report)
+    stored.papers = [
+        PoolPaper(position=i, expected_score=round(expected_score(p, stats), 4),
+                  items=[[e.question_id, e.version_id, e.area, e.type.value, e.difficulty.value, e.points]
+                         for e in p.items])
+        for i, p in enumerate(pool.papers, start=1)]
+    session.add(stored)
+    session.flush()
+    record_audit(session, at=now, actor_id=actor_id, action="pool.build", entity=stored, level=level.code,
+                 size=size, seed=seed, spread=report["spread"], max_exposure=report["max_exposure"])
+    return stored
+
+
+def pool_paper(stored: PoolPaper, level_code: str) -> Paper:
+    return Paper(level_code, tuple(PaperEntry(qid, vid, area, QuestionType(t), pts, Difficulty(d))
+                                   for qid, vid, area, t, d, pts in stored.items))
+
+
+def take_pool_paper(session: Session, level: Level, seen: set[int], rng: random.Random
+                    ) -> tuple[PoolPaper, Paper] | None:
+    """The least given paper of the level's active pool (ties broken at random, so workers starting
+    hundreds of attempts at once spread them) that holds none of ``seen`` and only questions still
+    active; None when there is no pool or no such paper (the caller then draws one)."""
+    pool = active_pool(session, level)
+    if pool is None:
+        return None
+    candidates = sorted(pool.papers, key=lambda p: (p.assigned, rng.random()))
+    usable = [p for p in candidates if not seen.intersection(row[0] for row in p.items)]
+    if not usable:
+        return None
+    retired = set(session.scalars(select(Question.id).where(
+        Question.id.in_({row[0] for p in usable for row in p.items}), Question.status != QuestionStatus.ACTIVE)))
+    for stored in usable:
+        if retired.intersection(row[0] for row in stored.items):
+            continue
+        # counted in the database, so concurrent starts on several workers spread over the papers
+        session.execute(update(PoolPaper).where(PoolPaper.id == stored.id).values(assigned=PoolPaper.assigned + 1))
+        return stored, pool_paper(stored, level.code)
+    return None
