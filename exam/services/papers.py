@@ -92,7 +92,7 @@ class _CellSupply:
                 f"SELECT id, {tag} AS tag, {int(rank)} AS rk FROM (SELECT id FROM questions"
                 f" WHERE status = 'active' AND area_code = :a{tag} AND type = :t{tag} AND difficulty = :d{tag}"
                 f" AND (levels_mask & {int(s.bit)}) <> 0 AND enemy_group IS NULL{skip}"
-                f" ORDER BY levels_mask, id LIMIT 1 OFFSET {int(rank)}) AS m{tag}_{rank}"
+                f" ORDER BY enemy_group, levels_mask, id LIMIT 1 OFFSET {int(rank)}) AS m{tag}_{rank}"
                 for rank in ranks]
         found: list[dict[int, int]] = [{} for _ in requests]
         if parts:
