@@ -7,6 +7,9 @@ Create Date: 2026-11-22
 Questions carry their current version's cell (area, type, difficulty, levels); ``bank_cells``
 counts the active, ungrouped questions per (level, cell) and follows every change of
 ``questions`` through triggers, so assembling a paper reads counts, not the whole bank.
+
+Note: on SQLite a later batch_alter_table on ``questions`` recreates the table and drops these
+triggers; such a migration must create them again.
 """
 from __future__ import annotations
 
