@@ -14,13 +14,14 @@ from exam.models.bank import (
 )
 from exam.models.base import Base
 from exam.models.certificate import Certificate, CertificateStatus
+from exam.models.eligibility import EligibilityOverride, ServiceBreak, TrainingRecord
 from exam.models.level import AreaWeight, DifficultyShare, Level, PaperSection
 from exam.models.pool import PaperPool, PoolPaper, PoolStatus
-from exam.models.user import Organization, Role, User, UserRole
+from exam.models.user import ApiToken, Organization, Role, User, UserRole
 
 __all__ = [
-    "Answer", "AreaWeight", "Attempt", "AttemptState", "AuditEvent", "BankCell", "Base", "Certificate", "CertificateStatus",
-    "DifficultyShare", "IllegalTransition", "ImportStatus", "ImportUpload", "KnowledgeArea", "Level", "Organization", "PaperItem", "PaperPool", "PaperSection", "PoolPaper", "PoolStatus",
-    "Question", "QuestionStatus", "QuestionVersion", "Role", "User", "UserRole", "answers_by_item", "levels_to_mask",
+    "Answer", "ApiToken", "AreaWeight", "Attempt", "AttemptState", "AuditEvent", "BankCell", "Base", "Certificate", "CertificateStatus",
+    "DifficultyShare", "EligibilityOverride", "IllegalTransition", "ImportStatus", "ImportUpload", "KnowledgeArea", "Level", "Organization", "PaperItem", "PaperPool", "PaperSection", "PoolPaper", "PoolStatus",
+    "Question", "QuestionStatus", "QuestionVersion", "Role", "ServiceBreak", "TrainingRecord", "User", "UserRole", "answers_by_item", "levels_to_mask",
     "mask_to_levels", "record_audit",
 ]

@@ -43,8 +43,11 @@ class Certificate(Base):
     pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    #: last change (issue or revocation): other HR systems ask for certificates changed since a time
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
     level: Mapped[Level] = relationship()
 
     def status_on(self, today: date) -> CertificateStatus:

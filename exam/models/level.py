@@ -1,6 +1,8 @@
 """Levels and their rules: weight table (比重表), paper structure, difficulty mix."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,6 +31,9 @@ class Level(Base):
     multiple_partial_credit: Mapped[bool] = mapped_column(default=False)
     certificate_validity_years: Mapped[int] = mapped_column(default=3)
     training_hours: Mapped[int] = mapped_column(default=0)
+    #: 申报条件 as data: {"routes": [{"name", "requires_certificate", "continuous_years", …}]}
+    #: (see services.eligibility_rules); empty means the defaults of the standard
+    eligibility_routes: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     weights: Mapped[list[AreaWeight]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     sections: Mapped[list[PaperSection]] = relationship(

@@ -58,6 +58,8 @@ class User(UserMixin, Base):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     #: 本职业上岗日期, the basis of eligibility years
     job_start_date: Mapped[date | None] = mapped_column(Date)
+    #: 上岗实习考核合格 (the L4 route for new staff), the date it was passed
+    probation_passed_on: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
@@ -91,3 +93,17 @@ class UserRole(Base):
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
 
     user: Mapped[User] = relationship(back_populates="roles")
+
+
+class ApiToken(Base):
+    """A bearer token an administrator issues to another HR system; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)

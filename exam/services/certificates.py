@@ -114,7 +114,7 @@ def issue_certificate(session: Session, attempt: Attempt, now: datetime, setting
         cert = Certificate(
             number=number, attempt_id=attempt.id, user_id=user.id, level_id=level.id, holder_name=user.full_name,
             issued_on=issued, expires_on=expires, verify_code=code, template_version=TEMPLATE_VERSION, pdf=pdf,
-            sha256=hashlib.sha256(pdf).hexdigest(), created_at=now,
+            sha256=hashlib.sha256(pdf).hexdigest(), created_at=now, updated_at=now,
         )
         try:
             with session.begin_nested():
