@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from exam.models import Organization, Question, Role, User, UserRole
+from exam.models import Level, Organization, Question, Role, ServiceBreak, TrainingRecord, User, UserRole
 from exam.services.bank_sync import sync_records
 from exam.services.reference import load_reference_data
 from question_bank import load_starter_bank
@@ -14,10 +14,16 @@ from question_bank import load_starter_bank
 ORGS = [("CT", "中国电信集团公司", None), ("CT-GD", "广东分公司", "CT"), ("CT-GD-GZ", "广州分公司", "CT-GD"),
         ("CT-GD-SZ", "深圳分公司", "CT-GD"), ("CT-JS", "江苏分公司", "CT"), ("CT-JS-NJ", "南京分公司", "CT-JS")]
 
+#: eligibility facts of the demo trainees: job start, training hours per level, breaks
+FACTS = {
+    "trainee1": (date(2024, 7, 1), {"L4": 40, "L3": 48}, []),
+    "trainee2": (date(2019, 9, 1), {"L4": 40}, [(date(2021, 3, 1), date(2021, 9, 1))]),
+}
+
 #: username, full name, roles, organisation code
 ACCOUNTS = [
-    ("trainee1", "王喆", (Role.TRAINEE,), "CT-GD-GZ"),
-    ("trainee2", "李玥", (Role.TRAINEE,), "CT-GD-SZ"),
+    ("trainee1", "王喆", (Role.TRAINEE,), "CT-GD-GZ"),  # 1½ years in the job: L4, then L3 by route A
+    ("trainee2", "李玥", (Role.TRAINEE,), "CT-GD-SZ"),  # six years, one break: L3 by route B
     ("trainer1", "陈堃", (Role.TRAINER,), "CT-GD"),
     ("hr1", "赵昇", (Role.HR,), "CT-GD"),
     ("admin1", "系统管理员", (Role.ADMIN,), "CT"),
@@ -44,12 +50,18 @@ def load_demo(session: Session, now: datetime, password: str) -> str:
         lines.append(f"已载入初始题库 {report.added} 题。")
     if session.scalar(select(func.count()).select_from(User)) == 0:
         orgs = ensure_organizations(session)
+        levels = {lv.code: lv for lv in session.scalars(select(Level))}
         for username, name, roles, org in ACCOUNTS:
+            job_start, training, breaks = FACTS.get(username, (date(2020, 3, 1), {}, []))
             user = User(username=username, full_name=name, organization=orgs[org], created_at=now,
-                        job_start_date=date(2020, 3, 1), password_hash="")
+                        job_start_date=job_start, password_hash="")
             user.set_password(password)
             user.roles = [UserRole(role=r) for r in roles]
             session.add(user)
+            session.flush()
+            session.add_all([TrainingRecord(user_id=user.id, level_id=levels[code].id, hours=hours)
+                             for code, hours in training.items()])
+            session.add_all([ServiceBreak(user_id=user.id, start_on=a, end_on=b) for a, b in breaks])
         session.flush()
         lines.append("已创建演示账号。")
     lines.append("演示账号 (密码均为 EXAM_DEMO_PASSWORD, 默认 demo-password): "
