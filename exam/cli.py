@@ -32,6 +32,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(paper_group)
     app.cli.add_command(attempts_group)
     app.cli.add_command(bank_group)
+    app.cli.add_command(certificates_group)
+    app.cli.add_command(api_group)
 
 
 @click.group("db", help="数据库结构 (Alembic 迁移)")
@@ -278,3 +280,106 @@ def bank_template(path: Path) -> None:
 
     write_template(path)
     click.echo(f"模板已写入 {path}")
+
+
+@click.group("certificates", help="证书")
+def certificates_group() -> None:
+    pass
+
+
+def _cert_settings():  # noqa: ANN202
+    from exam.services.certificates import CertificateSettings
+
+    return CertificateSettings(current_app.config["PUBLIC_BASE_URL"], current_app.config["ISSUING_BODY"])
+
+
+@certificates_group.command("list")
+@click.option("--level", "level_code", default=None, help="L4 / L3 / L2 / L1")
+@click.option("--status", type=click.Choice(["valid", "expired", "revoked"]), default=None)
+@click.option("--json", "as_json", is_flag=True, help="one JSON array")
+def certificates_list(level_code: str | None, status: str | None, as_json: bool) -> None:
+    """Every certificate (filtered): number, holder, organisation, level, dates, status, SHA-256, verify URL."""
+    from sqlalchemy import select
+
+    from exam.models import Certificate, Level
+    from exam.services.certificates import certificate_record, china_date
+
+    q = select(Certificate).order_by(Certificate.issued_on, Certificate.number)
+    if level_code:
+        q = q.join(Level, Certificate.level_id == Level.id).where(Level.code == level_code.upper())
+    today, settings = china_date(clock.now()), _cert_settings()
+    out = [r for c in db.session.scalars(q).yield_per(500)
+           if (r := certificate_record(c, today, settings)) and (status is None or r["status"] == status)]
+    if as_json:
+        click.echo(json.dumps(out, ensure_ascii=False))
+        return
+    for r in out:
+        click.echo(f"{r['number']}  {r['holder']}  {r['organization']}  {r['level_name']}  {r['issued_on']}–"
+                   f"{r['expires_on']}  {r['status']}")
+
+
+@certificates_group.command("verify")
+@click.argument("number")
+def certificates_verify(number: str) -> None:
+    """Print the certificate's status; exit 0 only when it is valid (1 otherwise, 2 when unknown)."""
+    from sqlalchemy import select
+
+    from exam.models import Certificate
+    from exam.services.certificates import certificate_record, china_date
+    from exam.services.numbering import is_valid_number
+
+    number = number.strip().upper()
+    if not is_valid_number(number):
+        click.echo(f"{number}: 不是有效的证书编号 (格式或校验位不符, 可能输错了一位)")
+        raise SystemExit(2)
+    cert = db.session.scalars(select(Certificate).where(Certificate.number == number)).one_or_none()
+    if cert is None:
+        click.echo(f"{number}: 不存在")
+        raise SystemExit(2)
+    r = certificate_record(cert, china_date(clock.now()), _cert_settings())
+    click.echo(f"{number}: {r['status']} ({r['level_name']}, {r['issued_on']} 至 {r['expires_on']})")
+    raise SystemExit(0 if r["status"] == "valid" else 1)
+
+
+@certificates_group.command("revoke")
+@click.argument("number")
+@click.option("--reason", required=True, help="记入审计日志")
+def certificates_revoke(number: str, reason: str) -> None:
+    """Revoke a certificate with a reason (audited); /verify shows it as revoked from now on."""
+    from sqlalchemy import select
+
+    from exam.models import Certificate
+    from exam.services.certificates import revoke_certificate
+
+    cert = db.session.scalars(select(Certificate).where(Certificate.number == number.strip().upper())).one_or_none()
+    if cert is None:
+        raise click.ClickException(f"证书 {number} 不存在")
+    try:
+        revoke_certificate(db.session, cert, reason, actor_id=None, now=clock.now())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"{cert.number} 已撤销。")
+
+
+@click.group("api", help="供其他人力系统调用的 API 令牌")
+def api_group() -> None:
+    pass
+
+
+@api_group.command("issue-token")
+@click.argument("name")
+@click.option("--admin", "admin_username", required=True, help="issuing administrator's username (audited)")
+def api_issue_token(name: str, admin_username: str) -> None:
+    """Issue a token for the system NAME; it is printed once and stored only as a hash."""
+    from sqlalchemy import select
+
+    from exam.models import Role, User
+    from exam.services.api_tokens import issue_token
+
+    admin = db.session.scalars(select(User).where(User.username == admin_username)).one_or_none()
+    if admin is None or not admin.has_role(Role.ADMIN):
+        raise click.ClickException(f"{admin_username} 不是管理员")
+    row, token = issue_token(db.session, name, actor_id=admin.id, now=clock.now())
+    db.session.commit()
+    click.echo(f"令牌 #{row.id} ({row.name}), 只显示这一次: {token}")

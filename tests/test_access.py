@@ -4,13 +4,14 @@ from __future__ import annotations
 import pytest
 
 from exam.models import Role
-from exam.web.access import ACCESS
+from exam.web.access import ACCESS, TOKEN
 
 ROLES = ["guest", "trainee1", "trainer1", "hr1", "admin1"]
 ROLE_OF = {"trainee1": Role.TRAINEE, "trainer1": Role.TRAINER, "hr1": Role.HR, "admin1": Role.ADMIN}
 #: placeholder values for URL arguments; objects need not exist: a 404 still proves the guard let it through
 ARGS = {"attempt_id": 999999, "cert_id": 999999, "answer_id": 999999, "code": "L4", "question_id": 999999,
-        "upload_id": 999999, "fmt": "json"}
+        "upload_id": 999999, "fmt": "json",
+        "number": "VIP-L4-2026-000001-X"}
 
 
 def _routes(app):
@@ -42,6 +43,8 @@ def test_route_access_matrix(app, client, auth, username):
         where = f"{method} {url} as {username}"
         if allowed is None:
             assert response.status_code in (200, 302, 404), where
+        elif allowed == TOKEN:
+            assert response.status_code == 401, where  # a login is no API token
         elif username == "guest":
             assert response.status_code in (302, 401), where
             if response.status_code == 302:

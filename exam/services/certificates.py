@@ -146,6 +146,35 @@ def find_by_code_or_number(session: Session, token: str) -> Certificate | None:
     return cert
 
 
+def certificate_record(cert: Certificate, today: date, settings: CertificateSettings) -> dict:
+    """What operations tools and other HR systems get for one certificate."""
+    user = cert.user
+    return {
+        "number": cert.number, "holder": cert.holder_name, "employee_no": user.employee_no,
+        "organization": user.organization.name if user.organization else "",
+        "level": cert.level.code, "level_name": cert.level.name,
+        "issued_on": cert.issued_on.isoformat(), "expires_on": cert.expires_on.isoformat(),
+        "status": cert.status_on(today).value, "revoked_at": cert.revoked_at.isoformat() if cert.revoked_at else None,
+        "revoke_reason": cert.revoke_reason or None, "sha256": cert.sha256,
+        "verify_url": settings.verify_url(cert.verify_code),
+        "updated_at": (cert.updated_at or cert.created_at).isoformat(),
+    }
+
+
+def revoke_certificate(session: Session, cert: Certificate, reason: str, *, actor_id: int | None,
+                       now: datetime) -> None:
+    """Revoked with a written reason (audited); the stored PDF is kept as issued."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("撤销证书须写明理由")
+    if cert.revoked_at is not None:
+        raise ValueError(f"证书 {cert.number} 已于 {cert.revoked_at:%Y-%m-%d} 撤销")
+    cert.revoked_at, cert.revoke_reason, cert.revoked_by_id, cert.updated_at = now, reason, actor_id, now
+    session.flush()
+    record_audit(session, at=now, actor_id=actor_id, action="certificate.revoke", entity=cert, number=cert.number,
+                 reason=reason)
+
+
 class _Sink(io.RawIOBase):
     """An unseekable sink zipfile writes into; the generator drains it after each member."""
 

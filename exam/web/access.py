@@ -4,16 +4,21 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, redirect, request, url_for
 from flask_login import current_user
 
+from exam import clock
 from exam.extensions import db, login_manager
 from exam.models import Role, User
 
-#: blueprint name → roles allowed (None: anyone, logged in or not)
-ACCESS: dict[str, frozenset[Role] | None] = {}
+#: blueprint name → roles allowed (None: anyone, logged in or not; TOKEN: an API token)
+ACCESS: dict[str, frozenset[Role] | str | None] = {}
 
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id))
+
+
+#: ACCESS value of blueprints reached with an API token instead of a login
+TOKEN = "token"
 
 
 def guard(bp: Blueprint, *roles: Role) -> None:
@@ -29,6 +34,23 @@ def guard(bp: Blueprint, *roles: Role) -> None:
             return redirect(url_for("auth.login", next=request.full_path))
         if not current_user.has_role(*allowed):
             abort(403)
+        return None
+
+
+def token_guard(bp: Blueprint) -> None:
+    """Machine access: ``Authorization: Bearer <token>`` with a token an administrator issued (and did
+    not revoke); a browser session grants nothing here."""
+    ACCESS[bp.name] = TOKEN
+
+    @bp.before_request
+    def _check() -> object:
+        from exam.services.api_tokens import check_token
+
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        if not token or check_token(db.session, token, clock.now()) is None:
+            return jsonify(error="需要有效的 API 令牌 (Authorization: Bearer …)"), 401
+        db.session.commit()  # last_used_at
         return None
 
 

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import Select, select
 from sqlalchemy.orm import undefer
 
 from exam import clock
 from exam.extensions import db
 from exam.models import Certificate, Level, Organization, Role, User
-from exam.services.certificates import china_date, stream_certificate_zip
+from exam.services.certificates import china_date, revoke_certificate, stream_certificate_zip
 from exam.web.access import guard
 from exam.web.common import send_certificate
 
@@ -57,6 +59,22 @@ def certificates():  # noqa: ANN201
 def certificate_pdf(cert_id: int):  # noqa: ANN201
     cert = db.session.get(Certificate, cert_id) or abort(404)
     return send_certificate(cert)
+
+
+@bp.route("/certificates/<int:cert_id>/revoke", methods=["POST"])
+def revoke(cert_id: int):  # noqa: ANN201
+    """Revoke with a written reason (audited); the stored PDF stays as issued, /verify says 已撤销."""
+    cert = db.session.get(Certificate, cert_id) or abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        revoke_certificate(db.session, cert, request.form.get("reason", ""), actor_id=current_user.id,
+                           now=clock.now())
+        db.session.commit()
+        flash(f"证书 {cert.number} 已撤销。", "info")
+    except ValueError as exc:
+        flash(str(exc), "error")
+    return redirect(request.referrer or url_for(".certificates"))
 
 
 @bp.route("/certificates.zip")

@@ -7,6 +7,7 @@ from flask_login import current_user
 from exam import clock
 from exam.extensions import db
 from exam.services.certificates import china_date, find_by_code_or_number, mask_name
+from exam.services.numbering import is_valid_number
 from exam.web.access import home_for, public
 
 bp = Blueprint("public", __name__)
@@ -40,7 +41,8 @@ def verify_code(code: str):  # noqa: ANN201
             "issued_on": cert.issued_on, "expires_on": cert.expires_on,
             "status": cert.status_on(china_date(clock.now())),
         }
-    return render_template("public/verify.html", cert=view, searched=True), (200 if view else 404)
+    typo = view is None and code.upper().startswith("VIP-") and not is_valid_number(code)
+    return render_template("public/verify.html", cert=view, searched=True, typo=typo), (200 if view else 404)
 
 
 @bp.route("/healthz")
