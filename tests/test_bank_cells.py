@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import select
+from test_assembly import assert_exact
 
 from exam.extensions import db
 from exam.models import BankCell, Question, QuestionStatus, QuestionVersion
@@ -14,7 +15,6 @@ from exam.services import papers
 from exam.services.bank_edit import change_status, create_question, edit_question, set_enemy_group
 from exam.services.papers import StaleCounts, draw_paper, level_by_code, level_cells, level_rules
 from question_bank import LEVEL_CODES, Difficulty, QuestionRecord, QuestionType
-from tests.test_assembly import assert_exact
 
 NOW = datetime(2026, 11, 22, 9, 0)
 

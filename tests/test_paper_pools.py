@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 from helpers import answer_all
 from sqlalchemy import select
+from test_assembly import assert_exact
 
 from exam.extensions import db
 from exam.models import Attempt, AuditEvent, PaperPool, PoolStatus, Question, QuestionStatus, Role, User, UserRole
@@ -14,7 +15,6 @@ from exam.services import attempts as attempts_service
 from exam.services.paper_pools import build_pool, item_stats, pool_paper
 from exam.services.papers import level_by_code, level_rules
 from exam.web.common import certificate_settings
-from tests.test_assembly import assert_exact
 
 NOW = datetime(2026, 11, 22, 9, 0)
 
