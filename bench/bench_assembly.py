@@ -28,19 +28,10 @@ from sqlalchemy import create_engine, func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common import fresh_database, timed  # noqa: E402
+
 N = 100_000
 CHUNK = 5_000
-
-
-def fresh_database(label: str, base_url: str | None, workdir: Path) -> str:
-    if base_url is None:
-        return f"sqlite:///{workdir / f'{label}.sqlite3'}"
-    engine = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS exam_bench_assembly"))
-        conn.execute(text("CREATE DATABASE exam_bench_assembly"))
-    engine.dispose()
-    return base_url.rsplit("/", 1)[0] + "/exam_bench_assembly"
 
 
 def record(i: int, rng: random.Random):  # noqa: ANN201
@@ -139,15 +130,6 @@ def stratified_draw(session, level, rng: random.Random):  # noqa: ANN001, ANN201
     return paper, (time.perf_counter() - t) * 1000
 
 
-def timed(fn, repeat: int) -> list[float]:  # noqa: ANN001
-    out = []
-    for i in range(repeat):
-        t = time.perf_counter()
-        fn(i)
-        out.append((time.perf_counter() - t) * 1000)
-    return out
-
-
 def fmt(runs: list[float]) -> str:
     return f"median {statistics.median(runs):.1f} ms, p90 {sorted(runs)[int(len(runs) * 0.9)]:.1f} ms"
 
@@ -159,7 +141,7 @@ def bench(label: str, base_url: str | None, workdir: Path) -> None:
     from exam.services.paper_pools import build_pool
     from exam.services.papers import draw_paper, level_by_code, level_rules
 
-    url = fresh_database(label, base_url, workdir)
+    url = fresh_database(label, base_url, workdir, "exam_bench_assembly")
     t = time.perf_counter()
     active = build_bank(url)
     print(f"  {label}: {active:,} active questions generated in {time.perf_counter() - t:.0f} s "

@@ -11,24 +11,16 @@ from __future__ import annotations
 import random
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from common import timed  # noqa: E402
 
 from exam.services.assembly import Candidate, assemble_paper  # noqa: E402
 from exam.services.certificates import font_config, render_certificate_pdf  # noqa: E402
 from exam.services.reference import LEVELS, default_level_rules  # noqa: E402
 from question_bank import load_starter_bank  # noqa: E402
-
-
-def timed(fn, repeat: int) -> list[float]:  # noqa: ANN001
-    out = []
-    for i in range(repeat):
-        t = time.perf_counter()
-        fn(i)
-        out.append((time.perf_counter() - t) * 1000)
-    return out
 
 
 def main() -> None:

@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import fresh_database  # noqa: E402
 from openpyxl import Workbook, load_workbook  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
 
 from question_bank.records import AREA_CODES  # noqa: E402
 from question_bank.xlsx import COLUMNS  # noqa: E402
@@ -95,17 +95,6 @@ def cli(env: dict, *args: str) -> tuple[float, str]:
     return took, done.stdout
 
 
-def fresh_database(label: str, base_url: str | None, workdir: Path) -> str:
-    if base_url is None:
-        return f"sqlite:///{workdir / f'{label}.sqlite3'}"
-    engine = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS exam_bench"))
-        conn.execute(text("CREATE DATABASE exam_bench"))
-    engine.dispose()
-    return base_url.rsplit("/", 1)[0] + "/exam_bench"
-
-
 def grow_bank(url: str, target: int) -> int:
     """Add generated questions in bulk until the bank holds ``target`` (set-up, not measured)."""
     from exam import create_app
@@ -156,7 +145,7 @@ def time_list_queries(url: str) -> None:
 
 
 def bench(label: str, base_url: str | None, workdir: Path, xlsx: Path, dump: Path) -> None:
-    url = fresh_database(label, base_url, workdir)
+    url = fresh_database(label, base_url, workdir, "exam_bench")
     env = {**os.environ, "EXAM_DATABASE_URL": url, "EXAM_SECRET_KEY": "bench"}
     cli(env, "db", "upgrade")
     cli(env, "demo", "load")

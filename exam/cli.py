@@ -287,12 +287,6 @@ def certificates_group() -> None:
     pass
 
 
-def _cert_settings():  # noqa: ANN202
-    from exam.services.certificates import CertificateSettings
-
-    return CertificateSettings(current_app.config["PUBLIC_BASE_URL"], current_app.config["ISSUING_BODY"])
-
-
 @certificates_group.command("list")
 @click.option("--level", "level_code", default=None, help="L4 / L3 / L2 / L1")
 @click.option("--status", type=click.Choice(["valid", "expired", "revoked"]), default=None)
@@ -300,14 +294,18 @@ def _cert_settings():  # noqa: ANN202
 def certificates_list(level_code: str | None, status: str | None, as_json: bool) -> None:
     """Every certificate (filtered): number, holder, organisation, level, dates, status, SHA-256, verify URL."""
     from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
 
-    from exam.models import Certificate, Level
+    from exam.models import Certificate, Level, User
     from exam.services.certificates import certificate_record, china_date
+    from exam.web.common import certificate_settings
 
-    q = select(Certificate).order_by(Certificate.issued_on, Certificate.number)
+    q = (select(Certificate).order_by(Certificate.issued_on, Certificate.number)
+         .options(selectinload(Certificate.level),
+                  selectinload(Certificate.user).selectinload(User.organization)))
     if level_code:
         q = q.join(Level, Certificate.level_id == Level.id).where(Level.code == level_code.upper())
-    today, settings = china_date(clock.now()), _cert_settings()
+    today, settings = china_date(clock.now()), certificate_settings()
     out = [r for c in db.session.scalars(q).yield_per(500)
            if (r := certificate_record(c, today, settings)) and (status is None or r["status"] == status)]
     if as_json:
@@ -327,6 +325,7 @@ def certificates_verify(number: str) -> None:
     from exam.models import Certificate
     from exam.services.certificates import certificate_record, china_date
     from exam.services.numbering import is_valid_number
+    from exam.web.common import certificate_settings
 
     number = number.strip().upper()
     if not is_valid_number(number):
@@ -336,7 +335,7 @@ def certificates_verify(number: str) -> None:
     if cert is None:
         click.echo(f"{number}: 不存在")
         raise SystemExit(2)
-    r = certificate_record(cert, china_date(clock.now()), _cert_settings())
+    r = certificate_record(cert, china_date(clock.now()), certificate_settings())
     click.echo(f"{number}: {r['status']} ({r['level_name']}, {r['issued_on']} 至 {r['expires_on']})")
     raise SystemExit(0 if r["status"] == "valid" else 1)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,8 +23,6 @@ from exam.models import (
     record_audit,
 )
 from exam.services.eligibility_rules import (
-    FORMAT_NAME,
-    FORMAT_VERSION,
     Break,
     Decision,
     LevelEligibility,
@@ -49,7 +46,7 @@ class Eligibility:
     summary: str = ""
 
 
-def level_rules(levels: list[Level]) -> dict[str, LevelEligibility]:
+def routes_by_level(levels: list[Level]) -> dict[str, LevelEligibility]:
     """Each level's routes: what the administrator saved, the standard's defaults otherwise."""
     doc = rules_to_json(default_rules())
     for lv in levels:
@@ -58,30 +55,16 @@ def level_rules(levels: list[Level]) -> dict[str, LevelEligibility]:
     return rules_from_json(doc)
 
 
-def save_level_routes(session: Session, level: Level, routes: list[dict[str, Any]], *, actor_id: int,
-                      now: datetime) -> None:
-    """Validate (raises ``EligibilityRulesError`` naming level, route and field) and store; audited."""
-    all_levels = list(session.scalars(select(Level)))
-    doc = rules_to_json(level_rules(all_levels))
-    doc["levels"][level.code] = routes
-    checked = rules_from_json(doc)[level.code]
-    before = level.eligibility_routes.get("routes") or rules_to_json(default_rules())["levels"][level.code]
-    after = rules_to_json({level.code: checked})["levels"][level.code]
-    level.eligibility_routes = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "routes": after}
-    session.flush()
-    record_audit(session, at=now, actor_id=actor_id, action="level.eligibility", entity=level, level=level.code,
-                 before=before, after=after)
-
-
 def trainee_facts(session: Session, user: User, today: date) -> TraineeFacts:
     breaks = tuple(Break(b.start_on, b.end_on) for b in session.scalars(
         select(ServiceBreak).where(ServiceBreak.user_id == user.id).order_by(ServiceBreak.start_on)))
-    training = {r.level.code: r.hours for r in session.scalars(
-        select(TrainingRecord).where(TrainingRecord.user_id == user.id))}
-    certs = {}
-    for c in session.scalars(select(Certificate).where(Certificate.user_id == user.id)):
+    training = dict(session.execute(select(Level.code, TrainingRecord.hours).join(
+        Level, TrainingRecord.level_id == Level.id).where(TrainingRecord.user_id == user.id)).all())
+    certs: dict[str, date] = {}
+    for code, c in session.execute(select(Level.code, Certificate).join(Level, Certificate.level_id == Level.id)
+                                   .where(Certificate.user_id == user.id)):
         if c.status_on(today) is CertificateStatus.VALID:
-            certs[c.level.code] = min(certs.get(c.level.code, c.issued_on), c.issued_on)
+            certs[code] = min(certs.get(code, c.issued_on), c.issued_on)
     return TraineeFacts(job_start=user.job_start_date, breaks=breaks, training_hours=training,
                         probation_passed=user.probation_passed_on is not None, certificates=certs)
 
@@ -102,7 +85,7 @@ def decide(facts: TraineeFacts, level: Level, rules: LevelEligibility, today: da
 
 def eligibility_by_level(session: Session, user: User, levels: list[Level], today: date) -> dict[int, Eligibility]:
     facts = trainee_facts(session, user, today)
-    rules = level_rules(list(session.scalars(select(Level))))
+    rules = routes_by_level(list(session.scalars(select(Level))))
     overrides = {o.level_id: o for o in session.scalars(
         select(EligibilityOverride).where(EligibilityOverride.user_id == user.id))}
     return {lv.id: decide(facts, lv, rules[lv.code], today, overrides.get(lv.id)) for lv in levels}
