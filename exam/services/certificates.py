@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import secrets
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -11,10 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import segno
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -22,7 +28,8 @@ from sqlalchemy.orm import Session
 from exam.models import Attempt, Certificate, record_audit
 from exam.services.numbering import format_number, parse_serial
 
-#: bump when templates/certificates/certificate.html changes; stored on every certificate
+#: bump when templates/certificates/certificate.html changes; stored on every certificate issued with it.
+#: Certificates already issued keep their stored PDF (and version): a template change affects only future ones.
 TEMPLATE_VERSION = "2026.1"
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 CHINA_OFFSET = timedelta(hours=8)
@@ -79,12 +86,17 @@ def _locked_url_fetcher() -> Any:
     return URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
 
 
+def certificate_template() -> Template:
+    """The template new certificates are rendered with (the one ``TEMPLATE_VERSION`` names)."""
+    return _jinja().get_template("certificate.html")
+
+
 def render_certificate_pdf(values: dict[str, str]) -> bytes:
     """Render from plain values only."""
     from weasyprint import HTML
 
     qr = segno.make(values["verify_url"], error="m")
-    html = _jinja().get_template("certificate.html").render(
+    html = certificate_template().render(
         qr_data_uri=qr.svg_data_uri(scale=4, border=1), **values
     )
     return HTML(string=html, url_fetcher=_locked_url_fetcher(), base_url=".").write_pdf(font_config=font_config())
@@ -194,22 +206,86 @@ class _Sink(io.RawIOBase):
         return out
 
 
-MANIFEST_HEADER = ["证书编号", "姓名", "单位", "等级", "发证日期", "有效期至", "状态", "SHA-256"]
+#: the manifest's columns, in the .xlsx export, the ZIP's manifest.xlsx and its manifest.csv
+MANIFEST_HEADER = ["证书编号", "姓名", "工号", "单位", "等级", "发证日期", "有效期至", "状态", "SHA-256", "验证网址"]
+_MANIFEST_WIDTHS = [26, 10, 12, 16, 14, 12, 12, 8, 66, 48]
+_DATE_COLUMNS = {5, 6}
+_FORMULA_LIKE = ("=", "+", "-", "@")
 
 
-def stream_certificate_zip(certs: Iterable[Certificate], today: date) -> Iterator[bytes]:
-    """The stored PDFs and a manifest.csv, yielded member by member: memory does not grow with the count."""
+def manifest_row(cert: Certificate, today: date, settings: CertificateSettings | None = None) -> tuple:
+    """One certificate as a small tuple of plain values (never the PDF); the verify URL only with settings."""
+    user = cert.user
+    org = user.organization
+    return (cert.number, cert.holder_name, user.employee_no or "", org.name if org else "", cert.level.name,
+            cert.issued_on, cert.expires_on, cert.status_on(today).label, cert.sha256,
+            settings.verify_url(cert.verify_code) if settings is not None else "")
+
+
+def _manifest_cell(ws: Any, column: int, value: Any) -> Any:
+    if column in _DATE_COLUMNS and isinstance(value, date):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = "yyyy-mm-dd"
+        return cell
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    if not text.startswith(_FORMULA_LIKE):
+        return text
+    cell = WriteOnlyCell(ws, value=text)  # a name typed as "=…" stays text, never a formula
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
+def write_manifest_xlsx(rows: Iterable[tuple], target: str | os.PathLike | BinaryIO) -> None:
+    """The manifest workbook (sheet 证书清单): the header, then one row per ``manifest_row`` tuple.
+
+    openpyxl's write-only mode streams the rows to a temporary file, so a long iterable is not held in memory.
+    """
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("证书清单")
+    for i, width in enumerate(_MANIFEST_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for title in MANIFEST_HEADER:
+        cell = WriteOnlyCell(ws, value=title)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    n = 0
+    for row in rows:
+        ws.append([_manifest_cell(ws, i, v) for i, v in enumerate(row)])
+        n += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(MANIFEST_HEADER))}{n + 1}"
+    wb.save(os.fspath(target) if isinstance(target, os.PathLike) else target)
+
+
+def _csv_value(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def stream_certificate_zip(certs: Iterable[Certificate], today: date, *,
+                           settings: CertificateSettings | None = None) -> Iterator[bytes]:
+    """The stored PDFs, then manifest.xlsx and manifest.csv, yielded member by member.
+
+    Only the PDF being written is in memory; the manifest keeps one small tuple per certificate
+    (``manifest_row``) and is written after the last PDF. With ``settings`` it carries the verify URLs.
+    """
     sink = _Sink()
-    manifest = io.StringIO()
-    writer = csv.writer(manifest)
-    writer.writerow(MANIFEST_HEADER)
+    rows: list[tuple] = []
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as zf:
         for cert in certs:
             zf.writestr(f"{cert.number}.pdf", cert.pdf)
-            org = cert.user.organization
-            writer.writerow([cert.number, cert.holder_name, org.name if org else "", cert.level.name,
-                             cert.issued_on.isoformat(), cert.expires_on.isoformat(), cert.status_on(today).label,
-                             cert.sha256])
+            rows.append(manifest_row(cert, today, settings))
             yield sink.drain()
-        zf.writestr("manifest.csv", "\ufeff" + manifest.getvalue())
+        xlsx = io.BytesIO()
+        write_manifest_xlsx(rows, xlsx)
+        zf.writestr("manifest.xlsx", xlsx.getvalue())
+        yield sink.drain()
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(MANIFEST_HEADER)
+        writer.writerows([_csv_value(v) for v in row] for row in rows)
+        zf.writestr("manifest.csv", "\ufeff" + text.getvalue())
     yield sink.drain()

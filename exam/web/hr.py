@@ -1,20 +1,38 @@
-"""HR: find certificates, download one or a ZIP of the filtered list."""
+"""HR: find certificates, download one, the filtered list's manifest (.xlsx) or a ZIP of its PDFs."""
 from __future__ import annotations
 
+import io
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, select
-from sqlalchemy.orm import undefer
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload, undefer
 
 from exam import clock
 from exam.extensions import db
-from exam.models import Certificate, Level, Organization, Role, User
-from exam.services.certificates import china_date, revoke_certificate, stream_certificate_zip
+from exam.models import Certificate, CertificateStatus, Level, Organization, Role, User
+from exam.services.certificates import (
+    china_date,
+    manifest_row,
+    revoke_certificate,
+    stream_certificate_zip,
+    write_manifest_xlsx,
+)
 from exam.web.access import guard
-from exam.web.common import send_certificate
+from exam.web.common import certificate_settings, send_certificate
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 guard(bp, Role.HR, Role.ADMIN)
@@ -27,9 +45,25 @@ def _date_arg(name: str) -> date | None:
         return None
 
 
-def _filtered() -> Select:
-    """Certificates matching the filters: organisation (with its sub-organisations), level, issue dates."""
+#: the query-string keys the list, the .xlsx and the ZIP share
+FILTER_KEYS = ("q", "org", "level", "status", "from", "to")
+PAGE_SIZE = 100
+
+
+def _filtered(today: date | None = None) -> Select:
+    """Certificates matching the filters (of the current request), newest first.
+
+    ``q``: part of the holder's name, the start of an employee number or of a certificate number;
+    ``org``: the organisation with its sub-organisations; ``level``: L4…L1; ``status``: valid / expired /
+    revoked on ``today`` (default: the China date now; the rule of ``Certificate.status_on`` in SQL);
+    ``from``/``to``: issue dates.
+    """
+    today = today or china_date(clock.now())
     q = select(Certificate).join(User, Certificate.user_id == User.id)
+    if term := request.args.get("q", "").strip():
+        q = q.where(or_(Certificate.holder_name.contains(term, autoescape=True),
+                        User.employee_no.startswith(term, autoescape=True),
+                        Certificate.number.startswith(term.upper(), autoescape=True)))
     org_id = request.args.get("org", type=int)
     if org_id:
         org = db.session.get(Organization, org_id)
@@ -38,6 +72,13 @@ def _filtered() -> Select:
     level = request.args.get("level")
     if level:
         q = q.join(Level, Certificate.level_id == Level.id).where(Level.code == level)
+    status = request.args.get("status")
+    if status == CertificateStatus.REVOKED:
+        q = q.where(Certificate.revoked_at.is_not(None))
+    elif status == CertificateStatus.EXPIRED:
+        q = q.where(Certificate.revoked_at.is_(None), Certificate.expires_on < today)
+    elif status == CertificateStatus.VALID:
+        q = q.where(Certificate.revoked_at.is_(None), Certificate.expires_on >= today)
     if (since := _date_arg("from")) is not None:
         q = q.where(Certificate.issued_on >= since)
     if (until := _date_arg("to")) is not None:
@@ -45,14 +86,48 @@ def _filtered() -> Select:
     return q.order_by(Certificate.issued_on.desc(), Certificate.number)
 
 
+def _with_holder(q: Select) -> Select:
+    """Load level, holder and organisation in a few batched queries, not one per certificate."""
+    return q.options(selectinload(Certificate.level), selectinload(Certificate.user).selectinload(User.organization))
+
+
+def zip_query(today: date | None = None) -> Select:
+    """What the ZIP reads: the filtered certificates with their PDFs, holders, organisations and levels."""
+    return _with_holder(_filtered(today)).options(undefer(Certificate.pdf))
+
+
+def _filters() -> dict[str, str]:
+    return {k: v for k in FILTER_KEYS if (v := request.args.get(k, "").strip())}
+
+
 @bp.route("/certificates")
 def certificates():  # noqa: ANN201
-    certs = db.session.scalars(_filtered().limit(500)).all()
+    today = china_date(clock.now())
+    query = _filtered(today)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, request.args.get("page", 1, type=int)), pages)
+    certs = db.session.scalars(_with_holder(query).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
-        "hr/certificates.html", certs=certs, today=china_date(clock.now()),
+        "hr/certificates.html", certs=certs, today=today, total=total, page=page, pages=pages,
+        page_size=PAGE_SIZE, filters=_filters(), statuses=list(CertificateStatus),
         orgs=db.session.scalars(select(Organization).order_by(Organization.code)).all(),
         levels=db.session.scalars(select(Level).order_by(Level.rank.desc())).all(),
     )
+
+
+@bp.route("/certificates.xlsx")
+def certificates_xlsx():  # noqa: ANN201
+    """The filtered list as a manifest: number, holder, employee number, organisation, level, dates, status,
+    SHA-256, verify URL (write-only workbook, rows read in batches; the PDFs are never loaded)."""
+    today, settings = china_date(clock.now()), certificate_settings()
+    rows = (manifest_row(c, today, settings)
+            for c in db.session.scalars(_with_holder(_filtered(today))).yield_per(500))
+    out = io.BytesIO()
+    write_manifest_xlsx(rows, out)
+    out.seek(0)
+    return send_file(out, as_attachment=True, download_name=f"certificates-{today.isoformat()}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/certificates/<int:cert_id>.pdf")
@@ -79,13 +154,14 @@ def revoke(cert_id: int):  # noqa: ANN201
 
 @bp.route("/certificates.zip")
 def certificates_zip():  # noqa: ANN201
-    """The filtered certificates' stored PDFs and a manifest, streamed member by member."""
-    today = china_date(clock.now())
+    """The filtered certificates' stored PDFs and the manifest (.xlsx and .csv), streamed member by member."""
+    today, settings = china_date(clock.now()), certificate_settings()
 
     def rows():  # noqa: ANN202
-        for cert in db.session.scalars(_filtered().options(undefer(Certificate.pdf))).yield_per(100):
+        for cert in db.session.scalars(zip_query(today)).yield_per(100):
             yield cert
-            db.session.expunge(cert)
+            db.session.expunge(cert)  # its PDF goes with it
 
-    return Response(stream_with_context(stream_certificate_zip(rows(), today)), mimetype="application/zip",
+    return Response(stream_with_context(stream_certificate_zip(rows(), today, settings=settings)),
+                    mimetype="application/zip",
                     headers={"Content-Disposition": f"attachment; filename=certificates-{today.isoformat()}.zip"})
