@@ -1,6 +1,8 @@
 """Test helpers that know the keys (the trainee's browser never does)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from exam.models import PaperItem
@@ -29,3 +31,25 @@ def answer_all(client, attempt, *, correct: bool = True, seq: int = 1, only=None
         response = correct_display_response(item) if correct else None
         changes.append({"item": item.position, "response": response, "flagged": False, "seq": seq})
     return client.post(f"/trainee/attempts/{attempt.id}/answers", json={"answers": changes})
+
+
+def open_sitting(level_code: str, usernames: Iterable[str], *, now: datetime, hours: float = 24, org: str = "CT",
+                 **options: Any) -> tuple[Any, Any]:
+    """HR schedules a sitting of ``level_code`` open from a minute ago and enrols ``usernames`` (the
+    service checks eligibility, so the report may refuse some); committed."""
+    from sqlalchemy import select
+
+    from exam.extensions import db
+    from exam.models import Level, Organization, SittingMode, User
+    from exam.services.sittings import enrol, schedule_sitting
+
+    level = db.session.scalars(select(Level).where(Level.code == level_code)).one()
+    organization = db.session.scalars(select(Organization).where(Organization.code == org)).one()
+    sitting = schedule_sitting(db.session, name=f"{level_code} 考场 {now:%m%d%H%M%S}", level=level,
+                               organization=organization, starts_at=now - timedelta(minutes=1),
+                               ends_at=now + timedelta(hours=hours), mode=SittingMode.ROOM, actor_id=None, now=now,
+                               **options)
+    users = db.session.scalars(select(User).where(User.username.in_(list(usernames)))).all()
+    report = enrol(db.session, sitting, [(u, None) for u in users], actor_id=None, now=now)
+    db.session.commit()
+    return sitting, report

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from helpers import open_sitting
 from sqlalchemy import select
 
 from exam.extensions import db
@@ -39,7 +40,7 @@ def test_training_hours_below_the_standard_refuse_the_start_with_the_reason(clie
     assert "完成四级培训 32 学时 &lt; 40 学时 ✗" in refused
 
 
-def test_an_administrator_override_needs_a_reason_is_audited_and_decides(client, auth):
+def test_an_administrator_override_needs_a_reason_is_audited_and_decides(client, auth, clock):
     t1 = trainee("trainee1")
     t1.job_start_date = date(2026, 1, 1)
     db.session.commit()
@@ -54,6 +55,7 @@ def test_an_administrator_override_needs_a_reason_is_audited_and_decides(client,
     auth.login("trainee1")
     page = client.get("/trainee/").text
     assert "管理员决定准予报考: 省公司批准破格申报" in page
+    open_sitting("L3", ["trainee1"], now=clock.now)  # the override lets HR enrol the trainee
     started = client.post("/trainee/levels/L3/start")
     assert started.status_code == 302 and "/attempts/" in started.location
 

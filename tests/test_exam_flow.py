@@ -6,7 +6,7 @@ import io
 import json
 import zipfile
 
-from helpers import answer_all, correct_display_response
+from helpers import answer_all, correct_display_response, open_sitting
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -185,6 +185,8 @@ def test_higher_level_opens_only_with_the_certificate_below(client, auth, clock)
     attempt = start(client, "L4")
     answer_all(client, attempt)
     client.post(f"/trainee/attempts/{attempt.id}/submit")
+    _sitting, report = open_sitting("L3", ["trainee1"], now=clock.now)  # HR enrols the new L4 holder
+    assert [u.username for u in report.enrolled] == ["trainee1"]
     l3 = start(client, "L3")
     assert l3.level.code == "L3" and len(l3.items) == 68
 
@@ -194,6 +196,7 @@ def test_open_questions_wait_for_trainer_marking_then_the_certificate_is_issued(
     l4 = start(client, "L4")
     answer_all(client, l4)
     client.post(f"/trainee/attempts/{l4.id}/submit")
+    open_sitting("L3", ["trainee1"], now=clock.now)
     l3 = start(client, "L3")
     answer_all(client, l3)
     pending = client.post(f"/trainee/attempts/{l3.id}/submit", follow_redirects=True)
@@ -300,11 +303,14 @@ def test_starting_again_after_an_abandoned_attempt_finalises_it_and_opens_a_new_
     abandoned = start(client)
     answer_all(client, abandoned, only=set(range(1, 21)))
     clock.advance(hours=3)
-    fresh = start(client)
-    assert fresh.id != abandoned.id and fresh.state is AttemptState.IN_PROGRESS
+    refused = client.post("/trainee/levels/L4/start", follow_redirects=True).text
+    assert "您已参加过演示考场" in refused  # one attempt per enrolment
     db.session.refresh(abandoned)
     assert abandoned.state is AttemptState.GRADED
     assert abandoned.score == sum(i.points for i in abandoned.items if i.position <= 20)
+    open_sitting("L4", ["trainee1"], now=clock.now)  # HR enrols the trainee in a retake sitting
+    fresh = start(client)
+    assert fresh.id != abandoned.id and fresh.state is AttemptState.IN_PROGRESS
 
 
 def test_a_retake_of_a_level_gets_no_question_from_the_first_attempt(client, auth, clock):
@@ -313,6 +319,7 @@ def test_a_retake_of_a_level_gets_no_question_from_the_first_attempt(client, aut
     answer_all(client, first, correct=False)
     client.post(f"/trainee/attempts/{first.id}/submit")
     clock.advance(days=1)
+    open_sitting("L4", ["trainee1"], now=clock.now)
     second = start(client, "L4")
     assert second.id != first.id
     before = {i.question_version.question_id for i in first.items}

@@ -5,7 +5,7 @@ import json
 from datetime import datetime
 
 import pytest
-from helpers import answer_all
+from helpers import answer_all, open_sitting
 from sqlalchemy import select
 from test_assembly import assert_exact
 
@@ -92,6 +92,7 @@ def test_a_retake_with_a_pool_gets_no_question_seen_before(client, auth, clock):
     answer_all(client, first, correct=False)
     client.post(f"/trainee/attempts/{first.id}/submit")
     clock.advance(days=1)
+    open_sitting("L4", ["trainee1"], now=clock.now)
     second = db.session.get(Attempt, int(client.post("/trainee/levels/L4/start").location.rstrip("/").split("/")[-1]))
     before = {i.question_version.question_id for i in first.items}
     assert not before & {i.question_version.question_id for i in second.items}

@@ -1,5 +1,13 @@
 """The ORM models, one module per aggregate."""
-from exam.models.attempt import Answer, Attempt, AttemptState, IllegalTransition, PaperItem, answers_by_item
+from exam.models.attempt import (
+    Answer,
+    Attempt,
+    AttemptKind,
+    AttemptState,
+    IllegalTransition,
+    PaperItem,
+    answers_by_item,
+)
 from exam.models.audit import AuditEvent, record_audit
 from exam.models.bank import (
     BankCell,
@@ -17,11 +25,12 @@ from exam.models.certificate import Certificate, CertificateStatus
 from exam.models.eligibility import EligibilityOverride, ServiceBreak, TrainingRecord
 from exam.models.level import AreaWeight, DifficultyShare, Level, PaperSection
 from exam.models.pool import PaperPool, PoolPaper, PoolStatus
+from exam.models.sitting import Enrolment, Sitting, SittingMode
 from exam.models.user import ApiToken, Organization, Role, User, UserRole
 
 __all__ = [
-    "Answer", "ApiToken", "AreaWeight", "Attempt", "AttemptState", "AuditEvent", "BankCell", "Base", "Certificate", "CertificateStatus",
-    "DifficultyShare", "EligibilityOverride", "IllegalTransition", "ImportStatus", "ImportUpload", "KnowledgeArea", "Level", "Organization", "PaperItem", "PaperPool", "PaperSection", "PoolPaper", "PoolStatus",
-    "Question", "QuestionStatus", "QuestionVersion", "Role", "ServiceBreak", "TrainingRecord", "User", "UserRole", "answers_by_item", "levels_to_mask",
+    "Answer", "ApiToken", "AreaWeight", "Attempt", "AttemptKind", "AttemptState", "AuditEvent", "BankCell", "Base", "Certificate", "CertificateStatus",
+    "DifficultyShare", "EligibilityOverride", "Enrolment", "IllegalTransition", "ImportStatus", "ImportUpload", "KnowledgeArea", "Level", "Organization", "PaperItem", "PaperPool", "PaperSection", "PoolPaper", "PoolStatus",
+    "Question", "QuestionStatus", "QuestionVersion", "Role", "ServiceBreak", "Sitting", "SittingMode", "TrainingRecord", "User", "UserRole", "answers_by_item", "levels_to_mask",
     "mask_to_levels", "record_audit",
 ]

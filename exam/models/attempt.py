@@ -25,6 +25,17 @@ class AttemptState(enum.StrEnum):
         return {"in_progress": "作答中", "submitted": "已交卷", "expired": "超时收卷", "graded": "已评分"}[self.value]
 
 
+class AttemptKind(enum.StrEnum):
+    #: inside an enrolled sitting's window; a pass earns a certificate
+    CERTIFICATION = "certification"
+    #: 模拟考试: open to every trainee at any level, graded the same way, never certified
+    MOCK = "mock"
+
+    @property
+    def label(self) -> str:
+        return {"certification": "正式考试", "mock": "模拟考试"}[self.value]
+
+
 class IllegalTransition(Exception):
     """A move the attempt's state machine refuses; the message is for the user."""
 
@@ -33,17 +44,22 @@ class Attempt(Base):
     __tablename__ = "attempts"
     __table_args__ = (
         CheckConstraint("deadline_at > started_at", name="deadline_after_start"),
-        # one open attempt per trainee and level: a double click on "start" cannot open two
+        # one open attempt per trainee, level and kind: a double click on "start" cannot open two
         Index(
-            "uq_attempts_one_open", "user_id", "level_id", unique=True,
+            "uq_attempts_one_open", "user_id", "level_id", "kind", unique=True,
             sqlite_where=text("state = 'in_progress'"), postgresql_where=text("state = 'in_progress'"),
         ),
+        # one certification attempt per enrolment (mock attempts have no sitting; NULLs are distinct)
+        Index("uq_attempts_sitting_user", "sitting_id", "user_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     level_id: Mapped[int] = mapped_column(ForeignKey("levels.id"))
     state: Mapped[AttemptState] = mapped_column(str_enum(AttemptState, "attempt_state"), index=True)
+    kind: Mapped[AttemptKind] = mapped_column(str_enum(AttemptKind, "attempt_kind"), default=AttemptKind.CERTIFICATION)
+    #: the sitting a certification attempt was started in
+    sitting_id: Mapped[int | None] = mapped_column(ForeignKey("sittings.id"))
     #: the rng seed the paper was drawn with (reproducible papers)
     seed: Mapped[int]
     #: the pre-assembled paper this attempt was given, when the level had a pool

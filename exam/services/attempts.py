@@ -5,7 +5,7 @@ import dataclasses
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 from exam.models import (
     Answer,
     Attempt,
+    AttemptKind,
     AttemptState,
     Level,
     PaperItem,
     QuestionVersion,
+    Sitting,
     User,
     answers_by_item,
     record_audit,
@@ -31,13 +33,18 @@ from exam.services.qtypes import ResponseError, qtype
 
 
 def start_attempt(session: Session, user: User, level: Level, now: datetime, settings: CertificateSettings,
-                  seed: int | None = None) -> Attempt:
-    """Open attempt for (user, level) if there is one, else a new one with a freshly drawn paper.
+                  seed: int | None = None, *, kind: AttemptKind = AttemptKind.CERTIFICATION,
+                  sitting: Sitting | None = None, extra_minutes: int = 0) -> Attempt:
+    """Open attempt for (user, level, kind) if there is one, else a new one with a fresh paper.
 
     An open attempt whose deadline passed is finalised first (it may even earn a certificate).
+    A certification attempt takes a paper from the sitting's pool (else the level's active pool,
+    else it is drawn); a mock attempt is always drawn, so mocks never expose pool papers. The
+    deadline is the level's duration plus ``extra_minutes`` (accommodation).
+    Who may start what (sitting window, eligibility) is decided by the callers.
     """
     open_attempt = session.scalars(
-        select(Attempt).where(Attempt.user_id == user.id, Attempt.level_id == level.id,
+        select(Attempt).where(Attempt.user_id == user.id, Attempt.level_id == level.id, Attempt.kind == kind,
                               Attempt.state == AttemptState.IN_PROGRESS)
     ).one_or_none()
     if open_attempt is not None and not open_attempt.is_overdue(now):
@@ -47,7 +54,8 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
     seed = secrets.randbits(31) if seed is None else seed
     rng = random.Random(seed)
     seen = seen_questions(session, user.id, level)
-    taken = take_pool_paper(session, level, seen, rng)
+    taken = None if kind is AttemptKind.MOCK else take_pool_paper(
+        session, level, seen, rng, pool=sitting.pool if sitting is not None else None)
     # a pre-assembled paper when the level has a pool (no solving at a synchronized start)
     if taken:  # the same questions as others given this paper, in an order of its own within each section
         pool_paper_id, paper = taken[0].id, _shuffled_within_sections(taken[1], rng)
@@ -55,8 +63,9 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
         pool_paper_id, paper = None, draw_paper(session, level, rng, seen=seen)
     attempt = Attempt(
         user_id=user.id, level_id=level.id, state=AttemptState.IN_PROGRESS, seed=seed, started_at=now,
-        deadline_at=now + Attempt.duration_for(level), pass_mark=level.pass_mark, total_points=paper.total_points,
-        pool_paper_id=pool_paper_id,
+        deadline_at=now + Attempt.duration_for(level) + timedelta(minutes=extra_minutes), pass_mark=level.pass_mark,
+        total_points=paper.total_points, pool_paper_id=pool_paper_id, kind=kind,
+        sitting_id=sitting.id if sitting is not None else None,
     )
     attempt.items = _paper_items(paper, rng, session)
     session.add(attempt)

@@ -1,12 +1,22 @@
 """Demo data for a laptop: the rules, the starter bank, an organisation tree and one account per role."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from exam.models import Level, Organization, Question, Role, ServiceBreak, TrainingRecord, User, UserRole
+from exam.models import (
+    Level,
+    Organization,
+    Question,
+    Role,
+    ServiceBreak,
+    SittingMode,
+    TrainingRecord,
+    User,
+    UserRole,
+)
 from exam.services.bank_sync import sync_records
 from exam.services.reference import load_reference_data
 from question_bank import load_starter_bank
@@ -40,6 +50,27 @@ def ensure_organizations(session: Session) -> dict[str, Organization]:
     return orgs
 
 
+#: level code → demo sitting name; open for a year from the first run so the demo can be tried at once
+DEMO_SITTINGS = {"L4": "演示考场 · 四级 (线上, 全年开放)", "L3": "演示考场 · 三级 (线上, 全年开放)"}
+
+
+def _demo_sittings(session: Session, org: Organization, levels: dict[str, Level], now: datetime) -> list[str]:
+    """One open online sitting per lower level, with every demo trainee who is eligible enrolled
+    (the same checks as HR's enrolment: the others are refused and can take mock exams)."""
+    from exam.services.sittings import enrol, schedule_sitting
+
+    trainees = [(u, None) for u in session.scalars(select(User).order_by(User.username)) if u.has_role(Role.TRAINEE)]
+    lines = []
+    for code, name in DEMO_SITTINGS.items():
+        sitting = schedule_sitting(session, name=name, level=levels[code], organization=org,
+                                   starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=365),
+                                   mode=SittingMode.ONLINE, place="在本机浏览器作答", actor_id=None, now=now)
+        report = enrol(session, sitting, trainees, actor_id=None, now=now)
+        lines.append(f"{name}: 已报名 " + (", ".join(u.username for u in report.enrolled) or "无")
+                     + "".join(f"; 未报名 {r}" for r in report.refused))
+    return lines
+
+
 def load_demo(session: Session, now: datetime, password: str) -> str:
     """Idempotent: reference data and starter bank if missing; demo accounts only on first run."""
     lines = []
@@ -64,6 +95,7 @@ def load_demo(session: Session, now: datetime, password: str) -> str:
             session.add_all([ServiceBreak(user_id=user.id, start_on=a, end_on=b) for a, b in breaks])
         session.flush()
         lines.append("已创建演示账号。")
+        lines.extend(_demo_sittings(session, orgs["CT"], levels, now))
     lines.append("演示账号 (密码均为 EXAM_DEMO_PASSWORD, 默认 demo-password): "
                  + ", ".join(f"{u} ({'/'.join(r.label for r in roles)})" for u, _n, roles, _o in ACCOUNTS))
     return "\n".join(lines)

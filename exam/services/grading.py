@@ -8,7 +8,17 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam.models import Answer, Attempt, AttemptState, IllegalTransition, PaperItem, User, answers_by_item, record_audit
+from exam.models import (
+    Answer,
+    Attempt,
+    AttemptKind,
+    AttemptState,
+    IllegalTransition,
+    PaperItem,
+    User,
+    answers_by_item,
+    record_audit,
+)
 from exam.services.certificates import CertificateSettings, issue_certificate
 from exam.services.qtypes import qtype
 
@@ -66,7 +76,7 @@ def _finalize_if_complete(session: Session, attempt: Attempt, now: datetime, set
         return
     attempt.mark_graded(round(sum(scores), 2), now)
     session.flush()
-    if attempt.passed:
+    if attempt.passed and attempt.kind is AttemptKind.CERTIFICATION:
         issue_certificate(session, attempt, now, settings)
 
 

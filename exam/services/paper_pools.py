@@ -92,12 +92,12 @@ def pool_paper(stored: PoolPaper, level_code: str) -> Paper:
                                    for qid, vid, area, t, d, pts in stored.items))
 
 
-def take_pool_paper(session: Session, level: Level, seen: set[int], rng: random.Random
-                    ) -> tuple[PoolPaper, Paper] | None:
-    """The least given paper of the level's active pool (ties broken at random, so workers starting
+def take_pool_paper(session: Session, level: Level, seen: set[int], rng: random.Random,
+                    pool: PaperPool | None = None) -> tuple[PoolPaper, Paper] | None:
+    """The least given paper of ``pool`` (a sitting's own) or else the level's active pool (ties broken at random, so workers starting
     hundreds of attempts at once spread them) that holds none of ``seen`` and only questions still
     active; None when there is no pool or no such paper (the caller then draws one)."""
-    pool = active_pool(session, level)
+    pool = pool or active_pool(session, level)
     if pool is None:
         return None
     candidates = sorted(pool.papers, key=lambda p: (p.assigned, rng.random()))

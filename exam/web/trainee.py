@@ -1,6 +1,9 @@
 """The trainee's pages: dashboard, the exam, results, own certificates."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -9,13 +12,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from exam import clock
 from exam.extensions import db
-from exam.models import Attempt, AttemptState, Certificate, IllegalTransition, Level, Role
+from exam.models import Attempt, AttemptKind, AttemptState, Certificate, IllegalTransition, Level, Role
 from exam.services.assembly import AssemblyError
 from exam.services.attempts import client_state, save_answers, start_attempt
 from exam.services.certificates import china_date
 from exam.services.eligibility import eligibility_by_level
 from exam.services.grading import area_results, finalize_overdue, submit_attempt
 from exam.services.qtypes import ResponseError, qtype
+from exam.services.sittings import SittingError, open_enrolment, start_certification, trainee_enrolments
 from exam.web.access import guard
 from exam.web.common import certificate_settings, send_certificate
 
@@ -43,30 +47,72 @@ def dashboard():  # noqa: ANN201
         select(Attempt).where(Attempt.user_id == current_user.id).order_by(Attempt.started_at.desc())
     ).all()
     certs = db.session.scalars(select(Certificate).where(Certificate.user_id == current_user.id)).all()
+    sittings: dict[int, list] = {}
+    for e in trainee_enrolments(db.session, current_user, now):
+        sittings.setdefault(e.sitting.level_id, []).append(e)
     return render_template("trainee/dashboard.html", levels=levels, eligibility=eligibility, attempts=attempts,
-                           certs=certs, now=now, today=china_date(now))
+                           certs=certs, now=now, today=china_date(now), sittings=sittings)
 
 
 @bp.route("/levels/<code>/start", methods=["POST"])
 def start(code: str):  # noqa: ANN201
-    """Start (or resume) an attempt at a level the trainee is eligible for."""
+    """Start (or resume) the certification attempt of the level's sitting the trainee is enrolled in and
+    whose window is open now; eligibility is checked again at the start."""
     level = db.session.scalars(select(Level).where(Level.code == code)).one_or_none() or abort(404)
     now = clock.now()
+    running = _running(level, AttemptKind.CERTIFICATION, now)
+    if running is not None:  # back after a dropped connection, even if the start window has closed since
+        return redirect(url_for(".attempt", attempt_id=running.id))
     decision = eligibility_by_level(db.session, current_user, [level], china_date(now))[level.id]
     if not decision.eligible:
         flash(f"暂不能参加{level.name}考试: {decision.reason}", "error")
         return redirect(url_for(".dashboard"))
-    try:
-        attempt = start_attempt(db.session, current_user, level, now, certificate_settings())
+    enrolment = open_enrolment(db.session, current_user, level, now)
+    if enrolment is None:
+        flash(f"您没有正在开考的{level.name}考场。正式考试须由人力部门安排考场并报名, 在开考窗口内进入; "
+              "模拟考试随时可以参加。", "error")
+        return redirect(url_for(".dashboard"))
+    return _begin(lambda: start_certification(
+        db.session, current_user, enrolment, now, certificate_settings(),
+        password=request.form.get("password", ""), remote_addr=request.remote_addr))
+
+
+@bp.route("/levels/<code>/mock", methods=["POST"])
+def mock(code: str):  # noqa: ANN201
+    """A mock exam (模拟考试) at any level, any time: same paper rules and grading, never a certificate."""
+    level = db.session.scalars(select(Level).where(Level.code == code)).one_or_none() or abort(404)
+    return _begin(lambda: start_attempt(db.session, current_user, level, clock.now(), certificate_settings(),
+                                        kind=AttemptKind.MOCK))
+
+
+def _running(level: Level, kind: AttemptKind, now: datetime) -> Attempt | None:
+    """The trainee's running attempt of this kind at ``level``; one whose time is up is finalised
+    (and committed) first, so its result stands whatever happens next."""
+    attempt = db.session.scalars(select(Attempt).where(
+        Attempt.user_id == current_user.id, Attempt.level_id == level.id, Attempt.kind == kind,
+        Attempt.state == AttemptState.IN_PROGRESS)).one_or_none()
+    if attempt is not None and finalize_overdue(db.session, attempt, now, certificate_settings()):
         db.session.commit()
+        return None
+    return attempt
+
+
+def _begin(opener: Callable[[], Attempt]):  # noqa: ANN202
+    try:
+        attempt = opener()
+        db.session.commit()
+    except SittingError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".dashboard"))
     except AssemblyError as exc:
         db.session.rollback()
         flash(f"暂时无法组卷, 请联系培训师: {exc}", "error")
         return redirect(url_for(".dashboard"))
     except IntegrityError:
-        # a second click started the same level at the same moment: resume the attempt it opened
+        # a second click started the same attempt at the same moment: resume the attempt it opened
         db.session.rollback()
-        attempt = start_attempt(db.session, current_user, level, now, certificate_settings())
+        attempt = opener()
     return redirect(url_for(".attempt", attempt_id=attempt.id))
 
 

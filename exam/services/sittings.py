@@ -1,0 +1,359 @@
+"""Sittings: scheduling (refused when the level's paper cannot be assembled), enrolment of eligible
+trainees only (the refused listed with reasons), entry checks, extra time, live status.
+
+Services flush; callers commit once.
+"""
+from __future__ import annotations
+
+import io
+import ipaddress
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from exam.models import (
+    Attempt,
+    AttemptKind,
+    AttemptState,
+    Enrolment,
+    Level,
+    Organization,
+    Role,
+    Sitting,
+    SittingMode,
+    User,
+    UserRole,
+    record_audit,
+)
+from exam.services.certificates import CHINA_OFFSET, CertificateSettings, china_date
+from exam.services.eligibility import eligibility_by_level
+from exam.services.grading import finalize_overdue
+from exam.services.papers import level_feasibility
+
+#: the most extra time HR may grant one trainee (the database checks it too)
+MAX_EXTRA_MINUTES = 600
+
+
+class SittingError(ValueError):
+    """Refused, with a message for HR or the trainee."""
+
+
+def cn(moment: datetime) -> str:
+    """Stored UTC → China Standard Time, for messages."""
+    return (moment + CHINA_OFFSET).strftime("%Y-%m-%d %H:%M")
+
+
+def parse_networks(text: str) -> list[str]:
+    """``10.12.0.0/16, 192.168.3.7`` → normalised CIDR strings; an unreadable entry is refused by name."""
+    out = []
+    for raw in re.split(r"[\s,，;；、]+", text.strip()):
+        if not raw:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(raw, strict=False)))
+        except ValueError:
+            raise SittingError(f"允许的 IP 段 “{raw}” 无法识别 (例: 10.12.0.0/16 或 192.168.3.7)") from None
+    return out
+
+
+def schedule_sitting(session: Session, *, name: str, level: Level, organization: Organization, starts_at: datetime,
+                     ends_at: datetime, mode: SittingMode, place: str = "", password: str = "",
+                     networks: str = "", actor_id: int | None, now: datetime) -> Sitting:
+    """A new sitting; refused when the window is empty or past, or when the level's weight table
+    cannot be met by the current bank (nobody could be given a paper)."""
+    name = name.strip()
+    if not name:
+        raise SittingError("请填写考场名称")
+    if ends_at <= starts_at:
+        raise SittingError(f"开考窗口的结束时间 {cn(ends_at)} 须晚于开始时间 {cn(starts_at)}")
+    if ends_at <= now:
+        raise SittingError(f"开考窗口已于 {cn(ends_at)} 结束, 不能安排在过去")
+    allowed = parse_networks(networks)
+    feasibility = level_feasibility(session, level)
+    if not feasibility.feasible:
+        short = "; ".join(f"{c.area} {c.type.label} {c.difficulty.label}: 需 {c.need} 题, 仅 {c.have} 题"
+                          for c in feasibility.short[:5])
+        raise SittingError(f"{level.name}按当前比重表和题库无法组卷, 不能安排考场: "
+                           + (feasibility.problem or short or "题库不足"))
+    sitting = Sitting(name=name, level_id=level.id, organization_id=organization.id, starts_at=starts_at,
+                      ends_at=ends_at, mode=mode, place=place.strip(),
+                      password_hash=generate_password_hash(password) if password else None,
+                      allowed_networks=allowed, created_by_id=actor_id, created_at=now)
+    session.add(sitting)
+    session.flush()
+    record_audit(session, at=now, actor_id=actor_id, action="sitting.schedule", entity=sitting, level=level.code,
+                 organization=organization.code, starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat(),
+                 mode=mode.value, password=bool(password), networks=allowed)
+    return sitting
+
+
+@dataclass(frozen=True)
+class Refusal:
+    #: who was asked for: name (username), or the cell's text when no such account exists
+    who: str
+    reason: str
+    #: the .xlsx row, when enrolled from a file
+    row: int | None = None
+
+    def __str__(self) -> str:
+        return (f"第 {self.row} 行 " if self.row else "") + f"{self.who}: {self.reason}"
+
+
+@dataclass
+class EnrolmentReport:
+    enrolled: list[User] = field(default_factory=list)
+    already: list[User] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+
+
+def _label(user: User) -> str:
+    return f"{user.full_name} ({user.employee_no or user.username})"
+
+
+def enrol(session: Session, sitting: Sitting, users: Iterable[tuple[User, int | None]], *, actor_id: int | None,
+          now: datetime, refused: Iterable[Refusal] = ()) -> EnrolmentReport:
+    """Enrol each ``(user, row)`` who is an active trainee of the sitting's organisation (or below) and
+    eligible for its level today; everyone else is listed with the reason. Audited once."""
+    report = EnrolmentReport(refused=list(refused))
+    subtree = set(sitting.organization.subtree_ids(session))
+    enrolled = set(session.scalars(select(Enrolment.user_id).where(Enrolment.sitting_id == sitting.id)))
+    today = china_date(now)
+    seen: set[int] = set()
+    for user, row in users:
+        if user.id in seen:
+            continue
+        seen.add(user.id)
+        why = ""
+        if not user.has_role(Role.TRAINEE):
+            why = "不是学员账号"
+        elif not user.active:
+            why = "账号已停用"
+        elif user.organization_id not in subtree:
+            org = user.organization.name if user.organization else "未登记单位"
+            why = f"属于{org}, 不在{sitting.organization.name}及其下级单位"
+        elif user.id in enrolled:
+            report.already.append(user)
+            continue
+        else:
+            decision = eligibility_by_level(session, user, [sitting.level], today)[sitting.level_id]
+            if not decision.eligible:
+                why = f"{sitting.level.name}: {decision.reason}"
+        if why:
+            report.refused.append(Refusal(_label(user), why, row))
+            continue
+        session.add(Enrolment(sitting_id=sitting.id, user_id=user.id, enrolled_by_id=actor_id, enrolled_at=now))
+        report.enrolled.append(user)
+    session.flush()
+    record_audit(session, at=now, actor_id=actor_id, action="sitting.enrol", entity=sitting,
+                 enrolled=[u.id for u in report.enrolled], already=len(report.already),
+                 refused=[str(r) for r in report.refused])
+    return report
+
+
+def _trainees() -> object:
+    return (select(User).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == Role.TRAINEE)
+            .options(selectinload(User.organization)))
+
+
+def organization_trainees(session: Session, organization: Organization) -> list[tuple[User, None]]:
+    """Every active trainee of ``organization`` and its sub-organisations."""
+    q = _trainees().where(User.organization_id.in_(organization.subtree_ids(session)),  # type: ignore[attr-defined]
+                          User.active.is_(True)).order_by(User.username)
+    return [(u, None) for u in session.scalars(q)]
+
+
+def find_people(session: Session, text: str) -> tuple[list[tuple[User, None]], list[Refusal]]:
+    """Usernames or employee numbers, separated by spaces, commas or lines."""
+    wanted = [w for w in re.split(r"[\s,，;；、]+", text.strip()) if w]
+    found = {}
+    if wanted:
+        for u in session.scalars(select(User).where(or_(User.username.in_(wanted), User.employee_no.in_(wanted)))):
+            found[u.username] = u
+            if u.employee_no:
+                found[u.employee_no] = u
+    users = [(found[w], None) for w in wanted if w in found]
+    return users, [Refusal(w, "没有这个用户名或工号") for w in wanted if w not in found]
+
+
+#: header cells that name the column identifying the trainee in an enrolment workbook
+_ID_HEADERS = ("工号", "员工编号", "员工号", "用户名", "账号", "帐号")
+
+
+def read_enrolment_xlsx(session: Session, data: bytes, filename: str = "") -> tuple[list[tuple[User, int]],
+                                                                                   list[Refusal]]:
+    """The trainees listed in an .xlsx (first sheet; a header row with 工号 or 用户名, other columns
+    ignored); unknown numbers come back as refusals with their row."""
+    from openpyxl import load_workbook
+
+    where = f"文件 {filename}" if filename else "文件"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            z.getinfo("[Content_Types].xml")
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise SittingError(f"{where}不是 .xlsx 工作簿 (请用 Excel 另存为 .xlsx)") from None
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header = next(rows, None) or ()
+    names = [re.sub(r"\s+", "", str(h or "")) for h in header]
+    column = next((i for i, h in enumerate(names) if h in _ID_HEADERS), None)
+    if column is None:
+        raise SittingError(f"{where}第 1 行须有列名“工号”或“用户名”, 实际为: {', '.join(n for n in names if n) or '空'}")
+    wanted: list[tuple[int, str]] = []
+    for number, row in enumerate(rows, start=2):
+        value = row[column] if column < len(row) else None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 工号 typed as a number
+        text = str(value).strip() if value is not None else ""
+        if text:
+            wanted.append((number, text))
+    wb.close()
+    found: dict[str, User] = {}
+    keys = [t for _n, t in wanted]
+    for chunk in range(0, len(keys), 500):
+        part = keys[chunk:chunk + 500]
+        for u in session.scalars(select(User).where(or_(User.employee_no.in_(part), User.username.in_(part)))
+                                 .options(selectinload(User.organization))):
+            found[u.username] = u
+            if u.employee_no:
+                found[u.employee_no] = u
+    header_name = names[column]
+    users = [(found[t], n) for n, t in wanted if t in found]
+    refused = [Refusal(t, f"{header_name}“{t}”不存在", n) for n, t in wanted if t not in found]
+    if not wanted:
+        raise SittingError(f"{where}在“{header_name}”列下没有任何人")
+    return users, refused
+
+
+def grant_extra_time(session: Session, enrolment: Enrolment, minutes: int, reason: str, *, actor_id: int,
+                     now: datetime) -> None:
+    """Accommodation: ``minutes`` on top of the level's duration; a reason is required; audited.
+    An attempt already running gets its deadline moved at once."""
+    reason = reason.strip()
+    if not reason:
+        raise SittingError("请写明延长时间的理由 (例如: 视力障碍, 经人力部门批准)")
+    if not 0 <= minutes <= MAX_EXTRA_MINUTES:
+        raise SittingError(f"延长时间须在 0 到 {MAX_EXTRA_MINUTES} 分钟之间")
+    before = enrolment.extra_minutes
+    enrolment.extra_minutes = minutes
+    attempt = enrolment_attempt(session, enrolment)
+    if attempt is not None and attempt.state is AttemptState.IN_PROGRESS:
+        attempt.deadline_at = attempt.started_at + Attempt.duration_for(attempt.level) + timedelta(minutes=minutes)
+    session.flush()
+    record_audit(session, at=now, actor_id=actor_id, action="sitting.extra_time", entity=enrolment,
+                 sitting=enrolment.sitting_id, user=enrolment.user_id, before=before, after=minutes, reason=reason)
+
+
+def enrolment_attempt(session: Session, enrolment: Enrolment) -> Attempt | None:
+    return session.scalars(select(Attempt).where(Attempt.sitting_id == enrolment.sitting_id,
+                                                 Attempt.user_id == enrolment.user_id)).one_or_none()
+
+
+def trainee_enrolments(session: Session, user: User, now: datetime) -> list[Enrolment]:
+    """The trainee's enrolments whose window has not yet closed, soonest first."""
+    return list(session.scalars(
+        select(Enrolment).join(Sitting, Enrolment.sitting_id == Sitting.id)
+        .where(Enrolment.user_id == user.id, Sitting.ends_at > now).order_by(Sitting.starts_at)
+        .options(selectinload(Enrolment.sitting))))
+
+
+def open_enrolment(session: Session, user: User, level: Level, now: datetime) -> Enrolment | None:
+    """The enrolment at ``level`` whose window contains ``now`` and that has no finished attempt yet
+    (a retake sitting overlapping an earlier one); else the first open one, which will say it was used."""
+    enrolments = session.scalars(
+        select(Enrolment).join(Sitting, Enrolment.sitting_id == Sitting.id)
+        .where(Enrolment.user_id == user.id, Sitting.level_id == level.id, Sitting.starts_at <= now,
+               Sitting.ends_at > now).order_by(Sitting.starts_at)).all()
+    used = set(session.scalars(select(Attempt.sitting_id).where(
+        Attempt.user_id == user.id, Attempt.sitting_id.in_([e.sitting_id for e in enrolments]),
+        Attempt.state != AttemptState.IN_PROGRESS)))
+    return next((e for e in enrolments if e.sitting_id not in used), enrolments[0] if enrolments else None)
+
+
+def check_entry(sitting: Sitting, now: datetime, password: str, remote_addr: str | None) -> None:
+    """Inside the window, from an allowed network, with the room's password."""
+    if now < sitting.starts_at:
+        raise SittingError(f"{sitting.name}将于 {cn(sitting.starts_at)} 开考, 请届时再进入")
+    if now >= sitting.ends_at:
+        raise SittingError(f"{sitting.name}的开考窗口已于 {cn(sitting.ends_at)} 结束")
+    if sitting.allowed_networks:
+        try:
+            address = ipaddress.ip_address(remote_addr or "")
+        except ValueError:
+            address = None
+        if address is None or not any(address in ipaddress.ip_network(n) for n in sitting.allowed_networks):
+            raise SittingError(f"本场考试只能在指定网络内进入 (您的地址 {remote_addr or '未知'} 不在允许范围内), 请到考场电脑上作答")
+    if sitting.password_hash and not check_password_hash(sitting.password_hash, password or ""):
+        raise SittingError("考场密码不正确, 请向监考老师确认" if password else "请输入监考老师公布的考场密码")
+
+
+def start_certification(session: Session, user: User, enrolment: Enrolment, now: datetime,
+                        settings: CertificateSettings, *, password: str = "", remote_addr: str | None = None,
+                        seed: int | None = None) -> Attempt:
+    """The enrolment's certification attempt: resumed if running (no second entry check: a trainee
+    whose connection dropped comes straight back), else started after the entry checks. One per
+    enrolment."""
+    from exam.services.attempts import start_attempt
+
+    sitting = enrolment.sitting
+    existing = enrolment_attempt(session, enrolment)
+    if existing is not None:
+        finalize_overdue(session, existing, now, settings)
+        if existing.state is AttemptState.IN_PROGRESS:
+            return existing
+        raise SittingError(f"您已参加过{sitting.name} ({cn(existing.started_at)} 开始, {existing.state.label})")
+    check_entry(sitting, now, password, remote_addr)
+    return start_attempt(session, user, sitting.level, now, settings, seed=seed, kind=AttemptKind.CERTIFICATION,
+                         sitting=sitting, extra_minutes=enrolment.extra_minutes)
+
+
+#: live status keys, in the order HR reads them
+STATUSES = {"not_started": "未开始", "started": "作答中", "submitted": "已交卷", "awaiting": "待阅卷",
+            "passed": "合格", "failed": "不合格"}
+
+
+@dataclass
+class StatusRow:
+    enrolment: Enrolment
+    attempt: Attempt | None
+    key: str
+
+    @property
+    def label(self) -> str:
+        return STATUSES[self.key]
+
+
+def sitting_status(session: Session, sitting: Sitting, now: datetime,
+                   settings: CertificateSettings) -> tuple[list[StatusRow], Counter]:
+    """Each enrolled trainee's state (overdue attempts are collected first) and the counts:
+    enrolled, started, submitted (everyone who handed in), awaiting marking, passed, failed."""
+    enrolments = session.scalars(select(Enrolment).where(Enrolment.sitting_id == sitting.id)
+                                 .options(selectinload(Enrolment.user).selectinload(User.organization))).all()
+    attempts = {a.user_id: a for a in session.scalars(select(Attempt).where(Attempt.sitting_id == sitting.id))}
+    rows, counts = [], Counter(enrolled=len(enrolments))
+    for e in sorted(enrolments, key=lambda e: (e.user.organization_id or 0, e.user.username)):
+        a = attempts.get(e.user_id)
+        if a is not None and finalize_overdue(session, a, now, settings):
+            session.flush()
+        if a is None:
+            key = "not_started"
+        elif a.state is AttemptState.IN_PROGRESS:
+            key = "started"
+        elif a.state is AttemptState.GRADED:
+            key = "passed" if a.passed else "failed"
+        else:
+            key = "awaiting"
+        counts[key] += 1
+        if a is not None:
+            counts["started_any"] += 1
+            if a.state is not AttemptState.IN_PROGRESS:
+                counts["submitted"] += 1
+        rows.append(StatusRow(e, a, key))
+    return rows, counts

@@ -1,0 +1,197 @@
+"""HR: schedule sittings, enrol trainees (one by one, by organisation, from .xlsx), extra time, live status."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import DateTimeLocalField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from exam import clock
+from exam.extensions import db
+from exam.models import Attempt, Enrolment, Level, Organization, Role, Sitting, SittingMode
+from exam.services.assembly import AssemblyError
+from exam.services.certificates import CHINA_OFFSET
+from exam.services.paper_pools import build_pool
+from exam.services.pools import DEFAULT_POOL_SIZE
+from exam.services.sittings import (
+    STATUSES,
+    EnrolmentReport,
+    SittingError,
+    enrol,
+    find_people,
+    grant_extra_time,
+    organization_trainees,
+    read_enrolment_xlsx,
+    schedule_sitting,
+    sitting_status,
+)
+from exam.web.access import guard
+from exam.web.bank_forms import choices
+from exam.web.common import certificate_settings
+
+bp = Blueprint("sittings", __name__, url_prefix="/hr/sittings")
+guard(bp, Role.HR, Role.ADMIN)
+
+
+class SittingForm(FlaskForm):
+    name = StringField("考场名称", validators=[DataRequired("请填写考场名称"), Length(max=120)])
+    level = SelectField("等级", validators=[DataRequired()])
+    organization = SelectField("组织单位 (含下级单位)", validators=[DataRequired()])
+    starts_at = DateTimeLocalField("开考窗口开始 (北京时间)", format="%Y-%m-%dT%H:%M",
+                                   validators=[DataRequired("请填写开始时间")])
+    ends_at = DateTimeLocalField("开考窗口结束 (北京时间)", format="%Y-%m-%dT%H:%M",
+                                 validators=[DataRequired("请填写结束时间")])
+    mode = SelectField("形式", choices=choices((m.value, m.label) for m in SittingMode))
+    place = StringField("考场地点 / 线上说明", validators=[Length(max=500)])
+    password = PasswordField("考场密码 (可选, 开考时由监考公布)", validators=[Length(max=64)])
+    networks = TextAreaField("允许的 IP 段 (可选, 如 10.12.0.0/16, 每行或逗号分隔)", validators=[Length(max=2000)])
+
+
+def _utc(local: datetime) -> datetime:
+    """A time typed in Beijing time → stored UTC."""
+    return local - CHINA_OFFSET
+
+
+def _sitting(sitting_id: int) -> Sitting:
+    return db.session.get(Sitting, sitting_id) or abort(404)
+
+
+@bp.route("/", methods=["GET", "POST"])
+def index():  # noqa: ANN201
+    """Sittings, newest window first, with the number enrolled; the form to schedule one."""
+    form = SittingForm()
+    levels = db.session.scalars(select(Level).order_by(Level.rank.desc())).all()
+    orgs = db.session.scalars(select(Organization).order_by(Organization.code)).all()
+    form.level.choices = choices((lv.code, lv.name) for lv in levels)
+    form.organization.choices = choices((o.code, o.name) for o in orgs)
+    if form.validate_on_submit():
+        level = next(lv for lv in levels if lv.code == form.level.data)
+        org = next(o for o in orgs if o.code == form.organization.data)
+        try:
+            sitting = schedule_sitting(
+                db.session, name=form.name.data or "", level=level, organization=org,
+                starts_at=_utc(form.starts_at.data), ends_at=_utc(form.ends_at.data),  # type: ignore[arg-type]
+                mode=SittingMode(form.mode.data), place=form.place.data or "", password=form.password.data or "",
+                networks=form.networks.data or "", actor_id=current_user.id, now=clock.now())
+            db.session.commit()
+            flash(f"已安排考场 {sitting.name}。", "info")
+            return redirect(url_for(".sitting", sitting_id=sitting.id))
+        except SittingError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+    enrolled = dict(db.session.execute(select(Enrolment.sitting_id, func.count()).group_by(Enrolment.sitting_id)).all())
+    sittings = db.session.scalars(select(Sitting).order_by(Sitting.starts_at.desc()).limit(200)).all()
+    return render_template("hr/sittings.html", form=form, sittings=sittings, enrolled=enrolled, now=clock.now())
+
+
+def _detail(sitting: Sitting, report: EnrolmentReport | None = None):  # noqa: ANN202
+    now = clock.now()
+    rows, counts = sitting_status(db.session, sitting, now, certificate_settings())
+    db.session.commit()  # overdue attempts collected while reading the status
+    orgs = db.session.scalars(select(Organization).order_by(Organization.code)).all()
+    return render_template("hr/sitting.html", sitting=sitting, rows=rows, counts=counts, statuses=STATUSES,
+                           report=report, orgs=orgs, now=now, form=FlaskForm(), pool_size=DEFAULT_POOL_SIZE)
+
+
+@bp.route("/<int:sitting_id>")
+def sitting(sitting_id: int):  # noqa: ANN201
+    """The sitting, its enrolment forms, and each trainee's live state."""
+    return _detail(_sitting(sitting_id))
+
+
+@bp.route("/<int:sitting_id>/live")
+def live(sitting_id: int):  # noqa: ANN201
+    """The status board alone, refreshing itself, for the invigilator's screen."""
+    s = _sitting(sitting_id)
+    rows, counts = sitting_status(db.session, s, clock.now(), certificate_settings())
+    db.session.commit()
+    return render_template("hr/sitting_live.html", sitting=s, rows=rows, counts=counts, statuses=STATUSES,
+                           now=clock.now())
+
+
+@bp.route("/<int:sitting_id>/enrol", methods=["POST"])
+def enrol_trainees(sitting_id: int):  # noqa: ANN201
+    """Enrol by usernames / employee numbers, a whole organisation, or an .xlsx; only the eligible are
+    enrolled, the rest are listed with reasons."""
+    s = _sitting(sitting_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    how = request.form.get("how")
+    try:
+        if how == "people":
+            users, refused = find_people(db.session, request.form.get("people", ""))
+            if not users and not refused:
+                raise SittingError("请填写用户名或工号")
+        elif how == "organization":
+            org = db.session.scalars(select(Organization).where(Organization.code == request.form.get("org"))).first()
+            if org is None:
+                raise SittingError("请选择单位")
+            users, refused = organization_trainees(db.session, org), []
+        elif how == "xlsx":
+            upload = request.files.get("file")
+            if upload is None or not upload.filename:
+                raise SittingError("请选择 .xlsx 文件")
+            users, refused = read_enrolment_xlsx(db.session, upload.read(), upload.filename)  # type: ignore[assignment]
+        else:
+            abort(400)
+        report = enrol(db.session, s, users, refused=refused, actor_id=current_user.id, now=clock.now())
+        db.session.commit()
+    except SittingError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".sitting", sitting_id=s.id))
+    return _detail(s, report)
+
+
+@bp.route("/<int:sitting_id>/enrolments/<int:enrolment_id>/extra-time", methods=["POST"])
+def extra_time(sitting_id: int, enrolment_id: int):  # noqa: ANN201
+    """Accommodation for one trainee, with a reason (audited); a running attempt's deadline moves too."""
+    s = _sitting(sitting_id)
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.sitting_id != s.id:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        minutes = int(request.form.get("minutes", ""))
+    except ValueError:
+        minutes = -1
+    try:
+        grant_extra_time(db.session, enrolment, minutes, request.form.get("reason", ""), actor_id=current_user.id,
+                         now=clock.now())
+        db.session.commit()
+        flash(f"{enrolment.user.full_name} 的考试时间延长 {minutes} 分钟。", "info")
+    except SittingError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".sitting", sitting_id=s.id))
+
+
+@bp.route("/<int:sitting_id>/pool", methods=["POST"])
+def pool(sitting_id: int):  # noqa: ANN201
+    """Assemble this sitting's parallel papers before it starts: no solving when everyone clicks at once."""
+    s = _sitting(sitting_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    size = request.form.get("size", type=int) or DEFAULT_POOL_SIZE
+    if not 1 <= size <= 200:
+        flash("套数须在 1 到 200 之间。", "error")
+        return redirect(url_for(".sitting", sitting_id=s.id))
+    started = db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.sitting_id == s.id))
+    if started:
+        flash(f"已有 {started} 人开考, 不能再更换本场试卷。", "error")
+        return redirect(url_for(".sitting", sitting_id=s.id))
+    try:
+        s.pool = build_pool(db.session, s.level, size=size, seed=secrets.randbits(31), now=clock.now(),
+                            actor_id=current_user.id)
+        db.session.commit()
+        flash(f"已为本场考试组好 {size} 套平行试卷。", "info")
+    except AssemblyError as exc:
+        db.session.rollback()
+        flash(f"无法组卷: {exc}", "error")
+    return redirect(url_for(".sitting", sitting_id=s.id))
