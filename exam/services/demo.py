@@ -12,6 +12,7 @@ from exam.models import (
     Question,
     Role,
     ServiceBreak,
+    Sitting,
     SittingMode,
     TrainingRecord,
     User,
@@ -95,7 +96,11 @@ def load_demo(session: Session, now: datetime, password: str) -> str:
             session.add_all([ServiceBreak(user_id=user.id, start_on=a, end_on=b) for a, b in breaks])
         session.flush()
         lines.append("已创建演示账号。")
-        lines.extend(_demo_sittings(session, orgs["CT"], levels, now))
+    demo_trainees = session.scalar(select(func.count()).select_from(User).where(User.username.in_(["trainee1", "trainee2"])))
+    if demo_trainees and session.scalar(select(func.count()).select_from(Sitting)) == 0:
+        # first run, or a demo database from before sittings existed
+        lines.extend(_demo_sittings(session, ensure_organizations(session)["CT"],
+                                    {lv.code: lv for lv in session.scalars(select(Level))}, now))
     lines.append("演示账号 (密码均为 EXAM_DEMO_PASSWORD, 默认 demo-password): "
                  + ", ".join(f"{u} ({'/'.join(r.label for r in roles)})" for u, _n, roles, _o in ACCOUNTS))
     return "\n".join(lines)
