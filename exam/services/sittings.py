@@ -33,7 +33,7 @@ from exam.models import (
     record_audit,
 )
 from exam.services.certificates import CHINA_OFFSET, CertificateSettings, china_date
-from exam.services.eligibility import eligibility_by_level
+from exam.services.eligibility import eligibility_of_many
 from exam.services.grading import finalize_overdue
 from exam.services.papers import level_feasibility
 
@@ -125,11 +125,13 @@ def enrol(session: Session, sitting: Sitting, users: Iterable[tuple[User, int | 
     subtree = set(sitting.organization.subtree_ids(session))
     enrolled = set(session.scalars(select(Enrolment.user_id).where(Enrolment.sitting_id == sitting.id)))
     today = china_date(now)
-    seen: set[int] = set()
+    people: dict[int, tuple[User, int | None]] = {}
     for user, row in users:
-        if user.id in seen:
-            continue
-        seen.add(user.id)
+        people.setdefault(user.id, (user, row))
+    candidates = [u for u, _row in people.values()
+                  if u.has_role(Role.TRAINEE) and u.active and u.organization_id in subtree and u.id not in enrolled]
+    decisions = eligibility_of_many(session, candidates, sitting.level, today)
+    for user, row in people.values():
         why = ""
         if not user.has_role(Role.TRAINEE):
             why = "不是学员账号"
@@ -141,10 +143,8 @@ def enrol(session: Session, sitting: Sitting, users: Iterable[tuple[User, int | 
         elif user.id in enrolled:
             report.already.append(user)
             continue
-        else:
-            decision = eligibility_by_level(session, user, [sitting.level], today)[sitting.level_id]
-            if not decision.eligible:
-                why = f"{sitting.level.name}: {decision.reason}"
+        elif not (decision := decisions[user.id]).eligible:
+            why = f"{sitting.level.name}: {decision.reason}"
         if why:
             report.refused.append(Refusal(_label(user), why, row))
             continue
