@@ -1,16 +1,22 @@
-"""Administrator: users, the levels' rules (read-only here until the rules editor lands), the audit log."""
+"""Administrator: users, the levels' rules, the eligibility routes per level, API tokens, the audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import re
+from typing import Any
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
+from werkzeug.datastructures import MultiDict
 
 from exam import clock
 from exam.extensions import db
-from exam.models import AuditEvent, EligibilityOverride, Level, Role, User
+from exam.models import ApiToken, AuditEvent, EligibilityOverride, Level, Role, User
+from exam.services.api_tokens import issue_token, revoke_token
 from exam.services.certificates import china_date
-from exam.services.eligibility import eligibility_by_level, set_override
+from exam.services.eligibility import eligibility_by_level, routes_by_level, save_level_routes, set_override
+from exam.services.eligibility_rules import STANDARD_TRAINING_HOURS, EligibilityRulesError, rules_to_json
 from exam.web.access import guard
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -57,3 +63,119 @@ def eligibility():  # noqa: ANN201
                                    .limit(100)).all()
     return render_template("admin/eligibility.html", form=form, who=who, trainee=trainee, levels=levels,
                            decisions=decisions, overrides=overrides)
+
+
+# --- 申报条件: the routes per level --------------------------------------------------------
+
+#: blank rows offered under each level's routes for adding one
+NEW_ROWS = 2
+_ROW_FIELD = re.compile(r"^(name|cert|cont|cum|training|hours|probation|remove)_(\d{1,3})$")
+
+
+def _number(raw: str) -> Any:
+    """Form text → int or float; text that is no number is passed on as is for the rules to refuse by name."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw
+    return int(value) if value.is_integer() else value
+
+
+def _routes_from_form(form: MultiDict) -> list[dict[str, Any]]:
+    """The rows of one level's table as route dicts; rows marked 删除 and untouched blank rows are left out."""
+    rows = sorted({int(m.group(2)) for key in form if (m := _ROW_FIELD.match(key))})
+    routes: list[dict[str, Any]] = []
+    for i in rows:
+        name = form.get(f"name_{i}", "").strip()
+        cert = form.get(f"cert_{i}", "").strip() or None
+        cont, cum = form.get(f"cont_{i}", "").strip(), form.get(f"cum_{i}", "").strip()
+        training, probation = bool(form.get(f"training_{i}")), bool(form.get(f"probation_{i}"))
+        hours = form.get(f"hours_{i}", "").strip()
+        if form.get(f"remove_{i}") or not (name or cert or cont or cum or training or probation):
+            continue
+        route: dict[str, Any] = {
+            "name": name, "requires_certificate": cert,
+            "continuous_years": _number(cont) if cont else None, "cumulative_years": _number(cum) if cum else None,
+            "requires_training": training, "probation": probation,
+        }
+        if training and hours:  # left blank: the level's 标准学时
+            route["training_hours"] = _number(hours)
+        routes.append(route)
+    return routes
+
+
+@bp.route("/eligibility/rules", methods=["GET", "POST"])
+def eligibility_rules():  # noqa: ANN201
+    """Edit each level's 申报途径 (certificate, years, training hours, probation), or restore the
+    standard's defaults; checked as a whole before anything is saved, audited with before and after."""
+    form = FlaskForm()
+    levels = db.session.scalars(select(Level).order_by(Level.rank.desc())).all()
+    error, edited = None, None  # the level whose rows failed, with the rows as the administrator sent them
+    if request.method == "POST" and form.validate_on_submit():
+        level = next((lv for lv in levels if lv.code == request.form.get("level")), None)
+        action = request.form.get("action")
+        if level is None or action not in ("save", "defaults"):
+            flash("请选择等级和操作。", "error")
+        else:
+            routes = _routes_from_form(request.form) if action == "save" else None
+            try:
+                save_level_routes(db.session, level, routes, actor_id=current_user.id, now=clock.now())
+            except EligibilityRulesError as exc:  # raised before anything changed
+                error, edited = str(exc), (level.code, routes)  # shown in that level's section
+            else:
+                db.session.commit()
+                done = "已恢复标准默认的申报条件" if routes is None else "已保存申报条件"
+                flash(f"{done}: {level.name}。", "info")
+                return redirect(url_for(".eligibility_rules") + f"#level-{level.code}")
+    doc = rules_to_json(routes_by_level(list(levels)))["levels"]
+    if edited is not None and edited[1] is not None:
+        doc[edited[0]] = edited[1]
+    lower = {lv.code: [(o.code, o.name) for o in levels if o.rank > lv.rank] for lv in levels}
+    return render_template("admin/eligibility_rules.html", form=form, levels=levels, routes=doc, lower=lower,
+                           error=error, error_level=edited[0] if edited else None, new_rows=NEW_ROWS,
+                           standard_hours=STANDARD_TRAINING_HOURS)
+
+
+# --- API tokens for other HR systems ------------------------------------------------------
+
+
+def _tokens() -> list[Any]:
+    return list(db.session.execute(select(ApiToken, User).outerjoin(User, ApiToken.created_by_id == User.id)
+                                   .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).all())
+
+
+@bp.route("/api-tokens", methods=["GET", "POST"])
+def api_tokens():  # noqa: ANN201
+    """The tokens issued, and a new one: its text is in this response only (never flashed, never stored)."""
+    form = FlaskForm()
+    issued = None
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            row, token = issue_token(db.session, request.form.get("name", ""), actor_id=current_user.id,
+                                     now=clock.now())
+        except ValueError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            issued = (row, token)
+    response = make_response(render_template("admin/api_tokens.html", form=form, tokens=_tokens(), issued=issued))
+    if issued:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/api-tokens/revoke", methods=["POST"])
+def revoke_api_token():  # noqa: ANN201
+    form = FlaskForm()
+    if form.validate_on_submit():
+        token_id = request.form.get("token_id", "")
+        row = db.session.get(ApiToken, int(token_id)) if token_id.isdigit() and len(token_id) < 10 else None
+        if row is None:
+            flash("找不到该令牌。", "error")
+        elif row.revoked_at is not None:
+            flash(f"令牌 #{row.id} ({row.name}) 已经吊销。", "info")
+        else:
+            revoke_token(db.session, row, actor_id=current_user.id, now=clock.now())
+            db.session.commit()
+            flash(f"已吊销令牌 #{row.id} ({row.name}), 使用它的请求将被拒绝。", "info")
+    return redirect(url_for(".api_tokens"))
