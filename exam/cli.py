@@ -306,7 +306,7 @@ def certificates_list(level_code: str | None, status: str | None, as_json: bool)
     if level_code:
         q = q.join(Level, Certificate.level_id == Level.id).where(Level.code == level_code.upper())
     today, settings = china_date(clock.now()), certificate_settings()
-    out = [r for c in db.session.scalars(q).yield_per(500)
+    out = [r for c in db.session.scalars(q.execution_options(yield_per=500))
            if (r := certificate_record(c, today, settings)) and (status is None or r["status"] == status)]
     if as_json:
         click.echo(json.dumps(out, ensure_ascii=False))
