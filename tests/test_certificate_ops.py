@@ -284,3 +284,21 @@ def test_the_manifest_keeps_formula_like_text_as_text_and_streams_without_settin
     assert ws["B2"].value == row[1] and ws["B2"].data_type == "s"
     assert ws["C2"].value == "-42" and ws["D2"].value == "@org"
     assert ws["F2"].value.date() == date(2026, 11, 22)
+
+
+def test_the_pdf_names_the_holder_and_number_and_its_qr_code_opens_the_verify_page(client, auth, clock):
+    import pypdfium2
+    import zxingcpp
+
+    cert = certificate_for(client, auth)
+    pdf = client.get(f"/trainee/certificates/{cert.id}.pdf").data
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "王喆" in text and cert.number in text and "岗位技能四级" in text
+    document = pypdfium2.PdfDocument(pdf)
+    image = document[0].render(scale=3).to_pil()
+    codes = [c.text for c in zxingcpp.read_barcodes(image) if c.format == zxingcpp.BarcodeFormat.QRCode]
+    document.close()
+    assert codes == [f"http://exam.test/verify/{cert.verify_code}"]
+    auth.logout()
+    page = client.get(codes[0].removeprefix("http://exam.test"))
+    assert page.status_code == 200 and cert.number in page.text and "有效" in page.text
