@@ -329,3 +329,23 @@ def test_the_trainee_dashboard_shows_the_enrolled_sitting(client, auth, no_sitti
     page = client.get("/trainee/").text
     assert "正式考试 · L4 考场" in page and 'name="password"' in page and "进入正式考试" in page
     assert "尚未报名本等级正式考试" in page  # L3 and above
+
+
+def test_trainers_mark_certification_answers_before_mock_ones(client, auth, no_sittings):
+    from exam.services.grading import pending_marking
+
+    clock = no_sittings
+    open_sitting("L3", ["trainee2"], now=clock.now)
+    auth.login("trainee2")
+    mock = db.session.get(Attempt, int(client.post("/trainee/levels/L3/mock").location.rstrip("/").split("/")[-1]))
+    answer_all(client, mock)
+    client.post(f"/trainee/attempts/{mock.id}/submit")  # handed in first
+    clock.advance(minutes=5)
+    start(client, "L3")
+    real = started_attempt("trainee2")
+    answer_all(client, real)
+    client.post(f"/trainee/attempts/{real.id}/submit")
+    kinds = [a.item.attempt.kind for a in pending_marking(db.session)]
+    assert kinds[0] is AttemptKind.CERTIFICATION and kinds[-1] is AttemptKind.MOCK
+    auth.login("trainer1")
+    assert "模拟" in client.get("/trainer/marking").text

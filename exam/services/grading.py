@@ -100,11 +100,12 @@ def mark_answer(session: Session, answer: Answer, points: float, comment: str, m
 
 
 def pending_marking(session: Session) -> list[Answer]:
-    """Manual items of finished attempts that still wait for a trainer, oldest first."""
+    """Manual items of finished attempts that still wait for a trainer: certification attempts first
+    (a certificate waits on them), mock exams after; oldest first within each."""
     return list(session.scalars(
         select(Answer).join(PaperItem, Answer.paper_item_id == PaperItem.id).join(Attempt)
         .where(Answer.score.is_(None), Attempt.state.in_([AttemptState.SUBMITTED, AttemptState.EXPIRED]))
-        .order_by(Attempt.finished_at, PaperItem.position)
+        .order_by(Attempt.kind == AttemptKind.MOCK, Attempt.finished_at, PaperItem.position)
     ))
 
 
