@@ -6,6 +6,11 @@ tolerated; unknown columns are ignored and reported); :func:`apply_facts` checks
 against the database and then writes everything, or — if a single row is wrong — nothing at all
 and raises :class:`FactsImportError` carrying every problem, each with its row and column.
 
+HR's page for one trainee goes through the same readers and checks: :func:`edit_facts` reads the
+page's fields (:class:`FactsForm`) into a :class:`FactsRow` that sets every fact, checks it with
+the upload's rules (:func:`_row_problems`) and writes it with the upload's writer; its problems are
+named by field (``中断 2 结束日期``) instead of row and column.
+
 Columns (one row per trainee):
 
 ========================  ====  ====================================================================
@@ -39,7 +44,7 @@ import unicodedata
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any, BinaryIO
 
@@ -58,14 +63,26 @@ from question_bank.normalize import to_simplified
 SHEET = "申报资料"
 HELP_SHEET = "说明"
 AUDIT_ACTION = "eligibility.facts_import"
+#: one trainee's facts edited on the per-trainee page
+EDIT_AUDIT_ACTION = "eligibility.facts_edit"
 #: every column the reader knows, in the order errors are reported
 COLUMNS: tuple[str, ...] = ("工号", "用户名", "姓名", "单位", "上岗日期", "中断起止", "实习考核合格日期",
                             "四级学时", "三级学时", "二级学时", "一级学时", "培训完成日期")
 #: the template's columns (用户名 is an accepted alternative to 工号, not in the template)
 TEMPLATE_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c != "用户名")
 HOURS_COLUMNS: dict[str, str] = {"四级学时": "L4", "三级学时": "L3", "二级学时": "L2", "一级学时": "L1"}
+_HOURS_COLUMN_OF = {code: column for column, code in HOURS_COLUMNS.items()}
 KEY_COLUMNS = ("工号", "用户名")
 FACT_COLUMNS = ("单位", "上岗日期", "中断起止", "实习考核合格日期", *HOURS_COLUMNS, "培训完成日期")
+#: level code → the per-trainee page's completion date field of that level (the upload has one 培训完成日期)
+COMPLETED_COLUMNS: dict[str, str] = {code: f"{column[:2]}培训完成日期" for column, code in HOURS_COLUMNS.items()}
+#: the order problems are listed in
+_ERROR_ORDER = {c: i for i, c in enumerate((
+    "表头", "", "工号", "用户名", "姓名", "单位", "上岗日期", "中断起止", "实习考核合格日期",
+    *(c for column, code in HOURS_COLUMNS.items() for c in (column, COMPLETED_COLUMNS[code])), "培训完成日期"))}
+_PART_NAMES = {"start": "开始日期", "end": "结束日期"}
+#: ``FactsError.row`` of a problem found on the per-trainee page (named by field, not by row)
+PAGE_ROW = 0
 MAX_ROWS = 20000
 EARLIEST = date(1950, 1, 1)
 
@@ -83,14 +100,32 @@ NONE_WORDS = frozenset({"无", "没有", "无中断"})
 
 @dataclass(frozen=True)
 class FactsError:
-    row: int | None  # Excel row number (header is row 1); None for a problem with the whole file
+    row: int | None  # Excel row number (header is row 1); None for a problem with the whole file; PAGE_ROW
     column: str  # column title, e.g. "上岗日期"
     message: str  # e.g. "无法识别的日期 “2024-13-01”"
+    #: for 中断起止: which break (1-based, in the order given: the cell's, or the page's rows) …
+    item: int | None = None
+    #: … and which of its dates: "start", "end" (or "" for the break as a whole)
+    part: str = ""
+
+    @property
+    def field(self) -> str:
+        """The field as the per-trainee page names it: the column, or e.g. ``中断 2 结束日期``."""
+        if self.item is None:
+            return self.column
+        return break_field(self.item, self.part)
 
     def __str__(self) -> str:
         if self.row is None:
             return self.message
+        if self.row == PAGE_ROW:
+            return f"{self.field}: {self.message}"
         return f"第 {self.row} 行 {self.column}: {self.message}"
+
+
+def break_field(number: int, part: str = "") -> str:
+    """``中断 2 开始日期`` / ``中断 2 结束日期`` / ``中断 2``: how the per-trainee page names a break's field."""
+    return f"中断 {number} {_PART_NAMES[part]}" if part else f"中断 {number}"
 
 
 class FactsImportError(ValueError):
@@ -119,6 +154,11 @@ class FactsRow:
     #: level code → hours (or CLEAR: remove that level's record)
     training: dict[str, int | Clear] = field(default_factory=dict)
     training_completed_on: date | Clear | None = None
+    #: level code → that level's completion date, instead of ``training_completed_on`` (the per-trainee page)
+    training_completed: dict[str, date | Clear] = field(default_factory=dict)
+
+    def completed_on(self, code: str) -> date | Clear | None:
+        return self.training_completed.get(code, self.training_completed_on)
 
     @property
     def key_column(self) -> str:
@@ -285,17 +325,32 @@ def _parse_breaks(text: str) -> tuple[tuple[tuple[date, date], ...] | None, str 
             if (problem := _check_range(d, m.group(0).strip())) is not None:
                 return None, problem
             pair.append(d)
-        start, end = pair
-        if end <= start:
-            return None, f"中断 {start}~{end} 的复岗日期不晚于开始日期"
-        out.append((start, end))
+        out.append((pair[0], pair[1]))
     if not out:
         return None, "没有读到中断期间"
-    out.sort()
-    for (a0, a1), (b0, b1) in zip(out, out[1:], strict=False):
-        if b0 < a1:
-            return None, f"中断 {a0}~{a1} 与 {b0}~{b1} 重叠"
-    return tuple(out), None
+    problems = break_problems(out)
+    if problems:
+        return None, problems[0][2]
+    return tuple(sorted(out)), None
+
+
+def break_problems(breaks: Sequence[tuple[date, date]]) -> list[tuple[int, str, str]]:
+    """Each break ends (the first day back) after it starts, and no two overlap (touching is fine).
+
+    Returns ``(number, part, message)`` for every problem: ``number`` is the break's 1-based position
+    in ``breaks`` as given, ``part`` the date at fault (``"start"`` / ``"end"``).
+    """
+    out: list[tuple[int, str, str]] = []
+    for i, (start, end) in enumerate(breaks, 1):
+        if end <= start:
+            out.append((i, "end", f"中断 {start}~{end} 的复岗日期不晚于开始日期"))
+    latest: tuple[date, date] | None = None  # of the breaks so far (by start), the one that ends last
+    for start, end, i in sorted((s, e, i) for i, (s, e) in enumerate(breaks, 1) if e > s):
+        if latest is not None and start < latest[1]:
+            out.append((i, "start", f"中断 {latest[0]}~{latest[1]} 与 {start}~{end} 重叠"))
+        if latest is None or end > latest[1]:
+            latest = (start, end)
+    return out
 
 
 def _parse_hours(raw: Any) -> tuple[int | None, str | None]:
@@ -363,17 +418,7 @@ def _parse_row(row: int, raw: dict[str, Any]) -> tuple[FactsRow, dict[str, str]]
         elif hours is not None:
             training[code] = hours
 
-    # consistency within the row
-    if isinstance(job_start, date):
-        if isinstance(breaks, tuple):
-            early = [b for b in breaks if b[0] < job_start]
-            if early:
-                errors.setdefault("中断起止", f"中断 {early[0][0]}~{early[0][1]} 早于上岗日期 {job_start}")
-        if isinstance(probation, date) and probation < job_start:
-            errors.setdefault("实习考核合格日期", f"实习考核合格日期 {probation} 早于上岗日期 {job_start}")
-    if completed is not None and not any(isinstance(h, int) for h in training.values()) \
-            and "培训完成日期" not in errors:
-        errors["培训完成日期"] = "培训完成日期要与某一级的学时同时填写"
+    # how the facts fit together (and with what is recorded) is checked by apply_facts: _row_problems
     return FactsRow(row=row, employee_no=employee_no, username=username, name=text.get("姓名", ""),
                     organization=organization, job_start=job_start, breaks=breaks, probation_passed_on=probation,
                     training=training, training_completed_on=completed), errors
@@ -512,26 +557,93 @@ def _org_lookup(session: Session) -> dict[str, Organization | None]:
     return out
 
 
-def apply_facts(session: Session, rows: FactsSheet | Iterable[FactsRow], *, actor_id: int | None, now: datetime,
-                filename: str = "") -> FactsReport:
-    """Check every row against the database, then write all of it — or nothing.
+@dataclass(frozen=True)
+class _Recorded:
+    """What stays recorded for a trainee where a row leaves a fact untouched."""
 
-    ``rows`` is what :func:`read_facts_xlsx` returned (its errors are reported together with the
-    ones found here) or plain rows. Raises :class:`FactsImportError` with every problem before
-    anything is changed. Otherwise updates the users, replaces breaks, upserts training records,
-    adds one audit event (``eligibility.facts_import``) and flushes; the caller commits.
+    job_start: date | None = None
+    probation_passed_on: date | None = None
+    breaks: tuple[tuple[date, date], ...] = ()
+
+
+def _merged(value: date | Clear | None, recorded: date | None) -> date | None:
+    return recorded if value is None else (None if value is CLEAR else value)
+
+
+def _row_problems(r: FactsRow, recorded: _Recorded, today: date) -> list[FactsError]:
+    """The rules one trainee's facts keep, however they come in (the upload or the per-trainee page).
+
+    Checks the row's facts merged with what stays recorded where the row leaves a fact untouched:
+    no date after today, breaks that end after they start, do not overlap and do not start before
+    the job start, no probation before the job start, no completion date without hours.
     """
-    sheet = rows if isinstance(rows, FactsSheet) else FactsSheet(name=filename, rows=list(rows))
-    name = filename or sheet.name
-    today = china_date(now)
-    errors: dict[tuple[int | None, str], str] = {(e.row, e.column): e.message for e in sheet.errors}
+    out: list[FactsError] = []
+
+    def add(column: str, message: str, item: int | None = None, part: str = "") -> None:
+        out.append(FactsError(r.row, column, message, item, part))
+
+    for column, value in (("上岗日期", r.job_start), ("实习考核合格日期", r.probation_passed_on),
+                          ("培训完成日期", r.training_completed_on),
+                          *((COMPLETED_COLUMNS[code], d) for code, d in r.training_completed.items())):
+        if isinstance(value, date) and value > today:
+            add(column, f"{column} {value} 晚于今天 ({today})")
+    breaks = r.breaks if isinstance(r.breaks, tuple) else ()
+    for number, part, message in break_problems(breaks):
+        add("中断起止", message, number, part)
+    for number, (start, end) in enumerate(breaks, 1):
+        if start > today:
+            add("中断起止", f"中断 {start}~{end} 的开始日期晚于今天 ({today})", number, "start")
+    job_start = _merged(r.job_start, recorded.job_start)
+    if job_start is not None:
+        for number, (start, end) in enumerate(breaks, 1):
+            if start < job_start:
+                add("中断起止", f"中断 {start}~{end} 早于上岗日期 {job_start}", number, "start")
+        if r.breaks is None and isinstance(r.job_start, date):
+            early = [b for b in recorded.breaks if b[0] < job_start]
+            if early:
+                add("上岗日期", f"已登记的中断 {early[0][0]}~{early[0][1]} 早于上岗日期 {job_start} "
+                              f"(请在 中断起止 列填写该学员全部的中断期间, 或填 无)")
+        probation = _merged(r.probation_passed_on, recorded.probation_passed_on)
+        if probation is not None and probation < job_start:
+            column = "实习考核合格日期" if isinstance(r.probation_passed_on, date) else "上岗日期"
+            add(column, f"实习考核合格日期 {probation} 早于上岗日期 {job_start}")
+    if r.training_completed_on is not None and not any(isinstance(h, int) for h in r.training.values()):
+        add("培训完成日期", "培训完成日期要与某一级的学时同时填写")
+    for code, completed in r.training_completed.items():
+        if isinstance(completed, date) and not isinstance(r.training.get(code), int):
+            add(COMPLETED_COLUMNS[code], f"{COMPLETED_COLUMNS[code]}要与{_HOURS_COLUMN_OF[code]}同时填写")
+    return out
+
+
+def _sorted_errors(errors: Iterable[FactsError]) -> list[FactsError]:
+    """Each problem once (the first found for a cell or field), by row, then column as in the sheet."""
+    unique: dict[tuple[int | None, str, int | None, str], FactsError] = {}
+    for e in errors:
+        unique.setdefault((e.row, e.column, e.item, e.part), e)
+    return sorted(unique.values(), key=lambda e: (e.row or 0, _ERROR_ORDER.get(e.column, 99), e.item or 0,
+                                                  e.part == "end"))
+
+
+@dataclass
+class _Checked:
+    """The rows that passed with their users and organisations, what the writer needs, and every problem."""
+
+    plan: list[tuple[FactsRow, User, Organization | None]]
+    levels: dict[str, Level]
+    stored_breaks: dict[int, list[ServiceBreak]]
+    errors: list[FactsError]
+
+
+def _check(session: Session, rows: Sequence[FactsRow], today: date) -> _Checked:
+    """Every row against the database and :func:`_row_problems`; nothing is changed."""
+    errors: list[FactsError] = []
 
     def error(row: int, column: str, message: str) -> None:
-        errors.setdefault((row, column), message)
+        errors.append(FactsError(row, column, message))
 
-    by_no = _users_by(session, User.employee_no, (r.employee_no for r in sheet.rows if r.employee_no))
-    by_name = _users_by(session, User.username, (r.username for r in sheet.rows if r.username))
-    orgs = _org_lookup(session) if any(isinstance(r.organization, str) for r in sheet.rows) else {}
+    by_no = _users_by(session, User.employee_no, (r.employee_no for r in rows if r.employee_no))
+    by_name = _users_by(session, User.username, (r.username for r in rows if r.username))
+    orgs = _org_lookup(session) if any(isinstance(r.organization, str) for r in rows) else {}
     levels = {lv.code: lv for lv in session.scalars(select(Level))}
     user_ids = {u.id for u in [*by_no.values(), *by_name.values()]}
     stored_breaks: dict[int, list[ServiceBreak]] = {}
@@ -542,15 +654,17 @@ def apply_facts(session: Session, rows: FactsSheet | Iterable[FactsRow], *, acto
 
     plan: list[tuple[FactsRow, User, Organization | None]] = []
     seen: dict[int, int] = {}
-    for r in sheet.rows:
+    for r in rows:
         user = by_no.get(r.employee_no) if r.employee_no else by_name.get(r.username)
         if user is None:
             error(r.row, r.key_column, f"{r.key_column} “{r.key}” 不存在")
+            errors.extend(_row_problems(r, _Recorded(), today))  # still every problem of the row itself
             continue
         if r.employee_no and r.username and by_name.get(r.username) is not user:
             error(r.row, "用户名", f"用户名 “{r.username}” 与工号 {r.employee_no} 不是同一个人")
         if user.id in seen:
             error(r.row, r.key_column, f"与第 {seen[user.id]} 行是同一名学员 ({user.full_name})")
+            errors.extend(_row_problems(r, _Recorded(), today))
             continue
         seen[user.id] = r.row
         if r.name and _fold_name(r.name) != _fold_name(user.full_name):
@@ -563,45 +677,24 @@ def apply_facts(session: Session, rows: FactsSheet | Iterable[FactsRow], *, acto
                 shared = _fold_name(r.organization) in orgs
                 error(r.row, "单位", f"单位 “{r.organization}” 有多个同名单位, 请填写单位代码" if shared
                       else f"单位 “{r.organization}” 不存在 (填单位代码或名称)")
-        for column, value in (("上岗日期", r.job_start), ("实习考核合格日期", r.probation_passed_on),
-                              ("培训完成日期", r.training_completed_on)):
-            if isinstance(value, date) and value > today:
-                error(r.row, column, f"{column} {value} 晚于今天 ({today})")
-        if isinstance(r.breaks, tuple) and r.breaks[-1][0] > today:
-            error(r.row, "中断起止", f"中断 {r.breaks[-1][0]}~{r.breaks[-1][1]} 的开始日期晚于今天 ({today})")
-        # against what stays recorded where the row leaves a fact untouched
-        job_start = user.job_start_date if r.job_start is None else (None if r.job_start is CLEAR else r.job_start)
-        if job_start is not None:
-            if isinstance(r.breaks, tuple):
-                early = [b for b in r.breaks if b[0] < job_start]
-                if early:
-                    error(r.row, "中断起止", f"中断 {early[0][0]}~{early[0][1]} 早于上岗日期 {job_start}")
-            elif r.breaks is None and isinstance(r.job_start, date):
-                early_stored = [b for b in stored_breaks.get(user.id, []) if b.start_on < job_start]
-                if early_stored:
-                    b = early_stored[0]
-                    error(r.row, "上岗日期", f"已登记的中断 {b.start_on}~{b.end_on} 早于上岗日期 {job_start} "
-                                            f"(请在 中断起止 列填写该学员全部的中断期间, 或填 无)")
-            probation = user.probation_passed_on if r.probation_passed_on is None else (
-                None if r.probation_passed_on is CLEAR else r.probation_passed_on)
-            if probation is not None and probation < job_start:
-                column = "实习考核合格日期" if isinstance(r.probation_passed_on, date) else "上岗日期"
-                error(r.row, column, f"实习考核合格日期 {probation} 早于上岗日期 {job_start}")
+        recorded = _Recorded(user.job_start_date, user.probation_passed_on,
+                             tuple((b.start_on, b.end_on) for b in stored_breaks.get(user.id, [])))
+        errors.extend(_row_problems(r, recorded, today))
         missing = [code for code in r.training if code not in levels]
         if missing:  # pragma: no cover - the four levels are reference data
             error(r.row, "四级学时", f"等级 {'、'.join(missing)} 不存在")
         plan.append((r, user, org))
+    return _Checked(plan, levels, stored_breaks, errors)
 
-    if errors:
-        order = {c: i for i, c in enumerate(("表头", "", *COLUMNS))}
-        raise FactsImportError([FactsError(row, column, message) for (row, column), message in sorted(
-            errors.items(), key=lambda e: (e[0][0] or 0, order.get(e[0][1], 99)))])
 
+def _write(session: Session, checked: _Checked) -> tuple[list[int], int, int]:
+    """Write the checked rows: (the users changed, how many users' breaks were replaced, training records written)."""
     updated: list[int] = []
     breaks_replaced = training_written = 0
-    records = {(t.user_id, t.level_id): t for chunk in _chunks(sorted(user_ids)) for t in session.scalars(
+    user_ids = sorted({user.id for _, user, _ in checked.plan})
+    records = {(t.user_id, t.level_id): t for chunk in _chunks(user_ids) for t in session.scalars(
         select(TrainingRecord).where(TrainingRecord.user_id.in_(chunk)))}
-    for r, user, org in plan:
+    for r, user, org in checked.plan:
         changed = False
         if r.organization is not None:
             new_org_id = None if r.organization is CLEAR else org.id  # type: ignore[union-attr]
@@ -615,8 +708,8 @@ def apply_facts(session: Session, rows: FactsSheet | Iterable[FactsRow], *, acto
                     setattr(user, attr, new)
                     changed = True
         if r.breaks is not None:
-            wanted = [] if r.breaks is CLEAR else list(r.breaks)
-            current = stored_breaks.get(user.id, [])
+            wanted = [] if r.breaks is CLEAR else sorted(r.breaks)
+            current = checked.stored_breaks.get(user.id, [])
             if sorted((b.start_on, b.end_on) for b in current) != wanted:
                 for b in current:
                     session.delete(b)
@@ -624,7 +717,7 @@ def apply_facts(session: Session, rows: FactsSheet | Iterable[FactsRow], *, acto
                 breaks_replaced += 1
                 changed = True
         for code, hours in r.training.items():
-            level = levels[code]
+            level = checked.levels[code]
             record = records.get((user.id, level.id))
             if hours is CLEAR:
                 if record is not None:
@@ -632,10 +725,11 @@ def apply_facts(session: Session, rows: FactsSheet | Iterable[FactsRow], *, acto
                     training_written += 1
                     changed = True
                 continue
-            if r.training_completed_on is None:  # untouched: keep the recorded date
+            given = r.completed_on(code)
+            if given is None:  # untouched: keep the recorded date
                 completed = None if record is None else record.completed_on
             else:
-                completed = None if r.training_completed_on is CLEAR else r.training_completed_on
+                completed = None if given is CLEAR else given
             if record is None:
                 session.add(TrainingRecord(user_id=user.id, level_id=level.id, hours=hours, completed_on=completed))
             elif (record.hours, record.completed_on) != (hours, completed):
@@ -647,15 +741,171 @@ def apply_facts(session: Session, rows: FactsSheet | Iterable[FactsRow], *, acto
         if changed:
             updated.append(user.id)
     session.flush()
-    report = FactsReport(rows=len(plan), users_updated=len(updated), users_unchanged=len(plan) - len(updated),
-                         breaks_replaced=breaks_replaced, training_records=training_written,
-                         ignored_columns=sheet.ignored_columns)
+    return updated, breaks_replaced, training_written
+
+
+def apply_facts(session: Session, rows: FactsSheet | Iterable[FactsRow], *, actor_id: int | None, now: datetime,
+                filename: str = "") -> FactsReport:
+    """Check every row against the database, then write all of it — or nothing.
+
+    ``rows`` is what :func:`read_facts_xlsx` returned (its errors are reported together with the
+    ones found here) or plain rows. Raises :class:`FactsImportError` with every problem before
+    anything is changed. Otherwise updates the users, replaces breaks, upserts training records,
+    adds one audit event (``eligibility.facts_import``) and flushes; the caller commits.
+    """
+    sheet = rows if isinstance(rows, FactsSheet) else FactsSheet(name=filename, rows=list(rows))
+    name = filename or sheet.name
+    checked = _check(session, sheet.rows, china_date(now))
+    errors = _sorted_errors([*sheet.errors, *checked.errors])
+    if errors:
+        raise FactsImportError(errors)
+    updated, breaks_replaced, training_written = _write(session, checked)
+    report = FactsReport(rows=len(checked.plan), users_updated=len(updated),
+                         users_unchanged=len(checked.plan) - len(updated), breaks_replaced=breaks_replaced,
+                         training_records=training_written, ignored_columns=sheet.ignored_columns)
     record_audit(session, at=now, actor_id=actor_id, action=AUDIT_ACTION, entity="users", filename=name,
                  sha256=sheet.sha256, rows=report.rows, users_updated=report.users_updated,
                  users_unchanged=report.users_unchanged, breaks_replaced=breaks_replaced,
                  training_records=training_written, columns=list(sheet.columns), user_ids=updated)
     session.flush()
     return report
+
+
+# --------------------------------------------------------------------------- one trainee, on a page
+
+
+@dataclass(frozen=True)
+class FactsForm:
+    """The per-trainee page's fields as text. The page shows every fact, so an empty field means "none"."""
+
+    organization: str = ""  # organisation code (or name)
+    job_start: str = ""
+    probation_passed_on: str = ""
+    #: the break rows as shown: (start, end — the first day back, 删除 ticked); a row with neither date is ignored
+    breaks: tuple[tuple[str, str, bool], ...] = ()
+    #: level code → (hours, completion date); empty hours: no training record for that level
+    training: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def recorded_facts(session: Session, user: User) -> tuple[list[tuple[date, date]], dict[str, tuple[int, date | None]]]:
+    """``user``'s breaks (by start) and training records (level code → hours, completion date)."""
+    breaks = [(s, e) for s, e in session.execute(
+        select(ServiceBreak.start_on, ServiceBreak.end_on).where(ServiceBreak.user_id == user.id)
+        .order_by(ServiceBreak.start_on, ServiceBreak.end_on))]
+    training = {code: (hours, completed) for code, hours, completed in session.execute(
+        select(Level.code, TrainingRecord.hours, TrainingRecord.completed_on)
+        .join(Level, Level.id == TrainingRecord.level_id).where(TrainingRecord.user_id == user.id))}
+    return breaks, training
+
+
+def _iso(d: date | None) -> str:
+    return "" if d is None else d.isoformat()
+
+
+def facts_form(session: Session, user: User, *, blank_breaks: int = 0) -> FactsForm:
+    """The page's fields filled with what is recorded, and ``blank_breaks`` empty break rows for adding."""
+    breaks, training = recorded_facts(session, user)
+    return FactsForm(
+        organization=user.organization.code if user.organization else "",
+        job_start=_iso(user.job_start_date), probation_passed_on=_iso(user.probation_passed_on),
+        breaks=(*((_iso(s), _iso(e), False) for s, e in breaks), *(("", "", False),) * blank_breaks),
+        training={code: (str(hours), _iso(completed)) for code, (hours, completed) in training.items()})
+
+
+def facts_snapshot(session: Session, user: User) -> dict[str, Any]:
+    """What is recorded for ``user`` as plain JSON values (the audit's before and after)."""
+    breaks, training = recorded_facts(session, user)
+    return {
+        "organization": user.organization.code if user.organization else None,
+        "job_start": _iso(user.job_start_date) or None,
+        "probation_passed_on": _iso(user.probation_passed_on) or None,
+        "breaks": [[_iso(s), _iso(e)] for s, e in breaks],
+        "training": {code: {"hours": hours, "completed_on": _iso(completed) or None}
+                     for code, (hours, completed) in sorted(training.items())},
+    }
+
+
+def _read_form(user: User, form: FactsForm) -> tuple[FactsRow, list[FactsError], list[int]]:
+    """The page's fields as a row setting every fact (an empty field: ``CLEAR``), read with the upload's
+    readers; the problems named by field; and the page's row number of each break in the row."""
+    errors: list[FactsError] = []
+
+    def add(column: str, message: str, item: int | None = None, part: str = "") -> None:
+        errors.append(FactsError(PAGE_ROW, column, message, item, part))
+
+    def read_date(column: str, text: str, item: int | None = None, part: str = "") -> date | None:
+        d, problem = _parse_date(text.strip())
+        if problem:
+            add(column, problem, item, part)
+            return None
+        return d
+
+    def fact_date(column: str, text: str) -> date | Clear | None:
+        return read_date(column, text) if text.strip() else CLEAR
+
+    breaks: list[tuple[date, date]] = []
+    numbers: list[int] = []
+    for number, (start_text, end_text, delete) in enumerate(form.breaks, 1):
+        if delete or not (start_text.strip() or end_text.strip()):
+            continue
+        pair: list[date] = []
+        for part, text in (("start", start_text), ("end", end_text)):
+            if not text.strip():
+                add("中断起止", "请填写开始日期 (离开本岗位的第一天)" if part == "start"
+                    else "请填写结束日期 (复岗日期: 回到本岗位的第一天)", number, part)
+            elif (d := read_date("中断起止", text, number, part)) is not None:
+                pair.append(d)
+        if len(pair) == 2:
+            breaks.append((pair[0], pair[1]))
+            numbers.append(number)
+    training: dict[str, int | Clear] = {}
+    completed: dict[str, date | Clear] = {}
+    for column, code in HOURS_COLUMNS.items():
+        hours_text, completed_text = form.training.get(code, ("", ""))
+        completed_on = fact_date(COMPLETED_COLUMNS[code], completed_text)
+        if not hours_text.strip():
+            training[code] = CLEAR
+        else:
+            hours, problem = _parse_hours(hours_text)
+            if problem or hours is None:
+                add(column, problem or "")
+                continue  # the level's completion date is not checked against hours that could not be read
+            training[code] = hours
+        if completed_on is not None:
+            completed[code] = completed_on
+    row = FactsRow(row=PAGE_ROW, username=user.username, organization=form.organization.strip() or CLEAR,
+                   job_start=fact_date("上岗日期", form.job_start), breaks=tuple(breaks),
+                   probation_passed_on=fact_date("实习考核合格日期", form.probation_passed_on),
+                   training=training, training_completed=completed)
+    return row, errors, numbers
+
+
+def edit_facts(session: Session, user: User, form: FactsForm, *, actor_id: int | None, now: datetime) -> bool:
+    """Record ``user``'s facts as the per-trainee page shows them, by the upload's rules — or nothing.
+
+    Every fact is set (an empty field clears it; the breaks replace the recorded ones). Read and
+    checked exactly as an uploaded row (:func:`_row_problems`, the organisation lookup); raises
+    :class:`FactsImportError` with every problem, each named by field (``FactsError.field``, e.g.
+    ``中断 2 结束日期``), before anything is changed. Otherwise writes, records one audit event
+    (``eligibility.facts_edit``, with before and after) if anything changed, and flushes; the
+    caller commits. Returns whether anything changed.
+    """
+    row, errors, numbers = _read_form(user, form)
+    checked = _check(session, [row], china_date(now))
+    for e in checked.errors:  # a break's position in the row → its row number on the page
+        errors.append(e if e.item is None else replace(e, item=numbers[e.item - 1]))
+    if errors:
+        raise FactsImportError(_sorted_errors(errors))
+    before = facts_snapshot(session, user)
+    updated, _, _ = _write(session, checked)
+    if not updated:
+        return False
+    after = facts_snapshot(session, user)
+    record_audit(session, at=now, actor_id=actor_id, action=EDIT_AUDIT_ACTION, entity=user, before=before,
+                 after=after, changed=sorted(k for k in after if after[k] != before[k]))
+    session.flush()
+    return True
+
 
 
 # --------------------------------------------------------------------------- the template

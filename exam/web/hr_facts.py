@@ -1,22 +1,37 @@
-"""HR: upload trainees' eligibility facts (申报资料) from Excel — every row's problems, or all of it written."""
+"""HR: trainees' eligibility facts (申报资料) — uploaded from Excel (every row's problems, or all of it
+written), or edited for one trainee on a page checked by the same rules."""
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Sequence
 from io import BytesIO
 
-from flask import Blueprint, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from exam import clock
 from exam.extensions import db
-from exam.models import AuditEvent, Role, User
+from exam.models import AuditEvent, Level, Organization, Role, User
+from exam.services.certificates import china_date
+from exam.services.eligibility import eligibility_by_level
 from exam.services.facts_import import (
     AUDIT_ACTION,
+    COMPLETED_COLUMNS,
+    EDIT_AUDIT_ACTION,
+    HOURS_COLUMNS,
+    FactsForm,
     FactsImportError,
     apply_facts,
+    break_field,
+    edit_facts,
+    facts_form,
     read_facts_xlsx,
+    recorded_facts,
     write_facts_template,
 )
 from exam.web.access import guard
@@ -25,6 +40,10 @@ bp = Blueprint("hr_facts", __name__, url_prefix="/hr/facts")
 guard(bp, Role.HR, Role.ADMIN)
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+#: empty break rows offered on the per-trainee page for adding breaks
+NEW_BREAK_ROWS = 3
+MAX_BREAK_ROWS = 100
+_BREAK_FIELD = re.compile(r"^break_(start|end|delete)_(\d{1,3})$")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -68,3 +87,73 @@ def template():  # noqa: ANN201
     write_facts_template(out)
     out.seek(0)
     return send_file(out, as_attachment=True, download_name="申报资料导入模板.xlsx", mimetype=XLSX_MIMETYPE)
+
+
+# --- one trainee ---------------------------------------------------------------------------
+
+
+def _find_user(who: str) -> User | None:
+    """By user name, else by 工号."""
+    who = unicodedata.normalize("NFKC", who).strip()
+    return (db.session.scalars(select(User).where(User.username == who)).first()
+            or db.session.scalars(select(User).where(User.employee_no == who)).first())
+
+
+def _posted_form(form: MultiDict, levels: Sequence[Level]) -> FactsForm:
+    """The posted fields; the break rows in the order shown (numbered 1, 2, … as on the page)."""
+    rows = sorted({int(m.group(2)) for key in form if (m := _BREAK_FIELD.match(key))})[:MAX_BREAK_ROWS]
+    return FactsForm(
+        organization=form.get("organization", ""), job_start=form.get("job_start", ""),
+        probation_passed_on=form.get("probation_passed_on", ""),
+        breaks=tuple((form.get(f"break_start_{n}", ""), form.get(f"break_end_{n}", ""),
+                      bool(form.get(f"break_delete_{n}"))) for n in rows),
+        training={lv.code: (form.get(f"hours_{lv.code}", ""), form.get(f"completed_{lv.code}", ""))
+                  for lv in levels})
+
+
+@bp.route("/trainee", methods=["GET", "POST"])
+def trainee():  # noqa: ANN201
+    """One trainee (``?who=`` user name or 工号): the recorded facts, the eligibility per level with every
+    route's reasons, and a form setting every fact — checked by the upload's rules, all written or nothing."""
+    csrf = FlaskForm()
+    who = (request.values.get("who") or "").strip()
+    user = _find_user(who) if who else None
+    levels = db.session.scalars(select(Level).order_by(Level.rank.desc())).all()
+    errors: list = []
+    form: FactsForm | None = None
+    if user is not None and request.method == "POST":
+        if not csrf.validate_on_submit():
+            flash("页面已过期, 请刷新后重新填写。", "error")
+        else:
+            form = _posted_form(request.form, levels)
+            try:
+                changed = edit_facts(db.session, user, form, actor_id=current_user.id, now=clock.now())
+            except FactsImportError as exc:  # raised before anything changed
+                db.session.rollback()
+                errors = exc.errors
+            else:
+                db.session.commit()
+                flash(f"已保存 {user.full_name} 的申报资料。" if changed
+                      else f"{user.full_name} 的申报资料没有改动。", "info")
+                return redirect(url_for(".trainee", who=who))
+    context: dict = {}
+    if user is not None:
+        today = china_date(clock.now())
+        breaks, training = recorded_facts(db.session, user)
+        field_errors: dict[str, list[str]] = {}
+        for e in errors:
+            field_errors.setdefault(e.field, []).append(e.message)
+        history = db.session.execute(
+            select(AuditEvent, User.full_name).outerjoin(User, User.id == AuditEvent.actor_id)
+            .where(AuditEvent.action == EDIT_AUDIT_ACTION, AuditEvent.entity_type == "users",
+                   AuditEvent.entity_id == user.id)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(20)).all()
+        context = dict(
+            today=today, breaks=breaks, training=training, history=history,
+            decisions=eligibility_by_level(db.session, user, list(levels), today),
+            orgs=db.session.scalars(select(Organization).order_by(Organization.code)).all(),
+            form=form or facts_form(db.session, user, blank_breaks=NEW_BREAK_ROWS),
+            field_errors=field_errors, break_field=break_field,
+            hours_column={code: column for column, code in HOURS_COLUMNS.items()}, completed_column=COMPLETED_COLUMNS)
+    return render_template("hr/facts_trainee.html", csrf=csrf, who=who, trainee=user, not_found=bool(who) and user is None,
+                           levels=levels, errors=errors, **context)
