@@ -100,11 +100,11 @@ def looks_like_xlsx(data: bytes) -> bool:
 # --------------------------------------------------------------------------- cell parsing
 
 
-def _nfkc(text: str) -> str:
+def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def _cell_text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     """A cell as the trainer sees it: numbers without ``.0``, trimmed, ``\\n`` line ends."""
     if value is None:
         return ""
@@ -135,7 +135,7 @@ _AREA_BY_NAME = {name: code for code, name in AREA_NAMES.items()}
 def _parse_area(text: str) -> tuple[str | None, str | None]:
     if not text:
         return None, "缺少知识领域"
-    s = _nfkc(text)
+    s = nfkc(text)
     m = _AREA_CODE_RE.match(s)
     if m and m.group(1).upper() in AREA_CODES:
         return m.group(1).upper(), None
@@ -166,7 +166,7 @@ _TYPE_HINT = "可填: " + "、".join(t.label for t in QuestionType)
 def _parse_type(text: str) -> tuple[QuestionType | None, str | None]:
     if not text:
         return None, f"缺少题型 ({_TYPE_HINT})"
-    key = to_simplified(re.sub(r"\s+", "", _nfkc(text))).lower()
+    key = to_simplified(re.sub(r"\s+", "", nfkc(text))).lower()
     qtype = _TYPE_WORDS.get(key)
     if qtype is None:
         return None, f"题型 {text!r} 不存在 ({_TYPE_HINT})"
@@ -187,7 +187,7 @@ _DIFFICULTY_HINT = "可填: 易、中、难"
 def _parse_difficulty(text: str) -> tuple[Difficulty | None, str | None]:
     if not text:
         return None, f"缺少难度 ({_DIFFICULTY_HINT})"
-    difficulty = _DIFFICULTY_WORDS.get(to_simplified(re.sub(r"\s+", "", _nfkc(text))).lower())
+    difficulty = _DIFFICULTY_WORDS.get(to_simplified(re.sub(r"\s+", "", nfkc(text))).lower())
     if difficulty is None:
         return None, f"难度 {text!r} 无效 ({_DIFFICULTY_HINT})"
     return difficulty, None
@@ -211,7 +211,7 @@ _LEVEL_HINT = "可填 L4、L3、L2、L1 或 四级、三级、二级、一级, �
 def _parse_levels(text: str) -> tuple[tuple[str, ...] | None, str | None]:
     if not text:
         return LEVEL_CODES, None
-    s = to_simplified(_nfkc(text)).upper()
+    s = to_simplified(nfkc(text)).upper()
     s = re.sub(r"\([^)]*\)", " ", s)  # 岗位技能三级(中级)
     out: list[str] = []
     bad: list[str] = []
@@ -243,12 +243,12 @@ def _parse_answer(qtype: QuestionType, text: str, n_options: int | None, stem: s
     if not text:
         return None, [("答案", "缺少答案" if not qtype.is_manual else "缺少参考答案 (主观题需要参考答案)")]
     if qtype is QuestionType.TRUE_FALSE:
-        value = _TRUE_FALSE_WORDS.get(to_simplified(_nfkc(text)).strip("()[] ").upper())
+        value = _TRUE_FALSE_WORDS.get(to_simplified(nfkc(text)).strip("()[] ").upper())
         if value is None:
             return None, [("答案", f"判断题答案应为 对 或 错, 读到 {text!r}")]
         return value, []
     if qtype.is_choice:
-        letters = _CHOICE_SEPARATORS.sub("", _nfkc(text).upper())
+        letters = _CHOICE_SEPARATORS.sub("", nfkc(text).upper())
         if not letters or any(c not in OPTION_LETTERS for c in letters):
             return None, [("答案", f"答案 {text!r} 应为选项字母, 如 A 或 ABD")]
         if len(set(letters)) != len(letters):
@@ -367,7 +367,7 @@ def _parse_row(row: int, cell: dict[str, str]) -> tuple[QuestionRecord | None, d
 
 
 def _header_key(value: Any) -> str:
-    return re.sub(r"\s+", "", _nfkc(_cell_text(value)))
+    return re.sub(r"\s+", "", nfkc(cell_text(value)))
 
 
 def read_xlsx(source: str | os.PathLike | bytes | BinaryIO, *, name: str = "") -> XlsxResult:
@@ -425,7 +425,7 @@ def _read_sheet(ws: Any) -> XlsxResult:
     first_row: dict[str, int] = {}
     for row_number, values in enumerate(rows, start=2):
         n = len(values)
-        cell = {c: _cell_text(values[i]) if i < n else "" for c, i in columns}
+        cell = {c: cell_text(values[i]) if i < n else "" for c, i in columns}
         if not any(cell.values()):
             continue
         record, errors = _parse_row(row_number, cell)

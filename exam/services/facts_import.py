@@ -40,12 +40,11 @@ import enum
 import hashlib
 import io
 import re
-import unicodedata
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any, BinaryIO
 
 from openpyxl import Workbook, load_workbook
@@ -59,6 +58,7 @@ from exam.models import Level, Organization, ServiceBreak, TrainingRecord, User,
 from exam.services.certificates import china_date
 from exam.services.eligibility_rules import MAX_TRAINING_HOURS
 from question_bank.normalize import to_simplified
+from question_bank.xlsx import cell_text, nfkc
 
 SHEET = "申报资料"
 HELP_SHEET = "说明"
@@ -210,9 +210,6 @@ class FactsReport:
 # --------------------------------------------------------------------------- headers
 
 
-def _nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
-
 
 def _aliases() -> dict[str, str]:
     words = {
@@ -237,31 +234,12 @@ def _aliases() -> dict[str, str]:
 
 def _header_key(value: Any) -> str:
     """A header as compared: NFKC, Simplified, no spaces, no ``*`` marks or ``(notes)``, upper case."""
-    text = to_simplified(_nfkc(_cell_text(value)))
+    text = to_simplified(nfkc(cell_text(value)))
     text = re.sub(r"\([^)]*\)|\[[^]]*]|【[^】]*】", "", text)
     return re.sub(r"[\s*:]+", "", text).upper()
 
 
 # --------------------------------------------------------------------------- cells
-
-
-def _cell_text(value: Any) -> str:
-    """A cell as HR sees it: numbers without ``.0``, dates as ISO, trimmed."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, bool):
-        text = "TRUE" if value else "FALSE"
-    elif isinstance(value, float) and value.is_integer():
-        text = str(int(value))
-    elif isinstance(value, datetime):
-        text = value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
-    elif isinstance(value, date | time):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 _DATE = r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{4})(\d{2})(\d{2})"
@@ -288,7 +266,7 @@ def _check_range(d: date, shown: str) -> str | None:
 
 def _parse_date(raw: Any) -> tuple[date | None, str | None]:
     """A real Excel date, a serial number, or text in one of the accepted forms."""
-    shown = _cell_text(raw)
+    shown = cell_text(raw)
     if isinstance(raw, datetime):
         return raw.date(), _check_range(raw.date(), shown)
     if isinstance(raw, date):
@@ -298,7 +276,7 @@ def _parse_date(raw: Any) -> tuple[date | None, str | None]:
         # a date cell formatted as a number: Excel's day serial
         d = from_excel(raw).date()
         return d, _check_range(d, shown)
-    m = _DATE_RE.fullmatch(_nfkc(shown))
+    m = _DATE_RE.fullmatch(nfkc(shown))
     d = _date_from_match(m) if m else None
     if d is None:
         return None, f"无法识别的日期 “{shown}” (应为 2024-07-01、2024/7/1 或 2024年7月1日)"
@@ -308,7 +286,7 @@ def _parse_date(raw: Any) -> tuple[date | None, str | None]:
 def _parse_breaks(text: str) -> tuple[tuple[tuple[date, date], ...] | None, str | None]:
     """``start~end`` pairs separated by ``;``; each checked, then sorted and checked for overlaps."""
     out: list[tuple[date, date]] = []
-    for piece in _BREAK_SEPARATOR.split(_nfkc(text)):
+    for piece in _BREAK_SEPARATOR.split(nfkc(text)):
         piece = piece.strip()
         if not piece:
             continue
@@ -354,7 +332,7 @@ def break_problems(breaks: Sequence[tuple[date, date]]) -> list[tuple[int, str, 
 
 
 def _parse_hours(raw: Any) -> tuple[int | None, str | None]:
-    text = _nfkc(_cell_text(raw))
+    text = nfkc(cell_text(raw))
     digits = re.sub(r"\s*(学时|小时|课时|H)$", "", text, flags=re.IGNORECASE)
     if not re.fullmatch(r"\d+", digits):
         return None, f"学时应为不小于 0 的整数, 读到 “{text}”"
@@ -365,18 +343,18 @@ def _parse_hours(raw: Any) -> tuple[int | None, str | None]:
 
 
 def _is_none_word(text: str) -> bool:
-    return re.sub(r"\s+", "", _nfkc(text)) in NONE_WORDS
+    return re.sub(r"\s+", "", nfkc(text)) in NONE_WORDS
 
 
 def _fold_name(text: str) -> str:
-    return re.sub(r"\s+", "", to_simplified(_nfkc(text)))
+    return re.sub(r"\s+", "", to_simplified(nfkc(text)))
 
 
 def _parse_row(row: int, raw: dict[str, Any]) -> tuple[FactsRow, dict[str, str]]:
     """The row (a cell that could not be read is left as ``None``) and the problems by column."""
     errors: dict[str, str] = {}
-    text = {c: _cell_text(v) for c, v in raw.items()}
-    employee_no, username = _nfkc(text.get("工号", "")), _nfkc(text.get("用户名", ""))
+    text = {c: cell_text(v) for c, v in raw.items()}
+    employee_no, username = nfkc(text.get("工号", "")), nfkc(text.get("用户名", ""))
     if not employee_no and not username:
         errors["工号" if "工号" in raw else "用户名"] = "缺少工号" if "工号" in raw else "缺少用户名"
 
@@ -482,7 +460,7 @@ def _read_rows(sheet: FactsSheet, rows: Iterator[tuple[Any, ...]]) -> None:
     index: dict[str, int] = {}
     ignored: list[str] = []
     for i, value in enumerate(header):
-        title = _cell_text(value)
+        title = cell_text(value)
         if not title:
             continue
         column = _ALIASES.get(_header_key(title))
@@ -507,7 +485,7 @@ def _read_rows(sheet: FactsSheet, rows: Iterator[tuple[Any, ...]]) -> None:
     for row_number, values in enumerate(rows, start=2):
         n = len(values)
         raw = {c: values[i] if i < n else None for c, i in columns}
-        if not any(_cell_text(v) for v in raw.values()):
+        if not any(cell_text(v) for v in raw.values()):
             continue
         count += 1
         if count > MAX_ROWS:
@@ -515,8 +493,8 @@ def _read_rows(sheet: FactsSheet, rows: Iterator[tuple[Any, ...]]) -> None:
             break
         parsed: FactsRow | None
         parsed, errors = _parse_row(row_number, raw)
-        key_column = "工号" if _cell_text(raw.get("工号")) else "用户名"
-        key = (key_column, _nfkc(_cell_text(raw.get(key_column))))
+        key_column = "工号" if cell_text(raw.get("工号")) else "用户名"
+        key = (key_column, nfkc(cell_text(raw.get(key_column))))
         if key[1] and key in first_row:
             errors[key_column] = f"{key_column} {key[1]} 与第 {first_row[key]} 行重复"
             parsed = None
@@ -553,7 +531,7 @@ def _org_lookup(session: Session) -> dict[str, Organization | None]:
         name = _fold_name(org.name)
         out[name] = None if name in out and out[name] is not org else org
     for org in orgs:  # codes win over names
-        out[_nfkc(org.code).upper().replace(" ", "")] = org
+        out[nfkc(org.code).upper().replace(" ", "")] = org
     return out
 
 
@@ -671,7 +649,7 @@ def _check(session: Session, rows: Sequence[FactsRow], today: date) -> _Checked:
             error(r.row, "姓名", f"姓名 “{r.name}” 与{r.key_column} {r.key} 登记的姓名 “{user.full_name}” 不符")
         org: Organization | None = None
         if isinstance(r.organization, str):
-            key = _nfkc(r.organization).upper().replace(" ", "")
+            key = nfkc(r.organization).upper().replace(" ", "")
             org = orgs.get(key) or orgs.get(_fold_name(r.organization))
             if org is None:
                 shared = _fold_name(r.organization) in orgs

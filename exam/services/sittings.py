@@ -36,6 +36,7 @@ from exam.services.certificates import CHINA_OFFSET, CertificateSettings, china_
 from exam.services.eligibility import eligibility_of_many
 from exam.services.grading import finalize_overdue
 from exam.services.papers import level_feasibility
+from question_bank.xlsx import cell_text
 
 #: the most extra time HR may grant one trainee (the database checks it too)
 MAX_EXTRA_MINUTES = 600
@@ -208,10 +209,7 @@ def read_enrolment_xlsx(session: Session, data: bytes, filename: str = "") -> tu
         raise SittingError(f"{where}第 1 行须有列名“工号”或“用户名”, 实际为: {', '.join(n for n in names if n) or '空'}")
     wanted: list[tuple[int, str]] = []
     for number, row in enumerate(rows, start=2):
-        value = row[column] if column < len(row) else None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)  # 工号 typed as a number
-        text = str(value).strip() if value is not None else ""
+        text = cell_text(row[column] if column < len(row) else None)  # 工号 typed as a number: no ".0"
         if text:
             wanted.append((number, text))
     wb.close()
