@@ -42,7 +42,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from common import fresh_database, timed  # noqa: E402
+from common import fresh_database, on_each_database, timed  # noqa: E402
 
 from exam.services.certificates import add_years, font_config, render_certificate_pdf  # noqa: E402
 from exam.services.numbering import format_number  # noqa: E402
@@ -315,13 +315,7 @@ def main() -> None:
     pdfs = bench_render()
     print(f"ZIP of stored certificates (HR 证书管理 → ZIP), {N_SMALL:,} and {N_ZIP:,}")
     with tempfile.TemporaryDirectory() as tmp:
-        bench_zip("SQLite", None, Path(tmp), pdfs)
-        pg = os.environ.get("EXAM_TEST_DATABASE_URL")
-        if pg:
-            print("  (PostgreSQL: the throw-away server of scripts/with-postgres, fsync=off)")
-            bench_zip("PostgreSQL", pg, Path(tmp), pdfs)
-        else:
-            print("  PostgreSQL skipped: run under scripts/with-postgres to include it")
+        on_each_database(lambda label, url: bench_zip(label, url, Path(tmp), pdfs))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import fresh_database, timed  # noqa: E402
+from common import fresh_database, on_each_database, timed  # noqa: E402
 
 N = 3_000
 NOW = datetime(2026, 11, 22, 1, 0)
@@ -133,13 +133,7 @@ def bench(label: str, base_url: str | None, workdir: Path) -> None:
 def main() -> None:
     print(f"enrolment of a province, {N:,} generated trainees, on this machine ({os.cpu_count()} cores)")
     with tempfile.TemporaryDirectory() as tmp:
-        bench("SQLite", None, Path(tmp))
-        pg = os.environ.get("EXAM_TEST_DATABASE_URL")
-        if pg:
-            print("  (PostgreSQL: the throw-away server of scripts/with-postgres, fsync=off)")
-            bench("PostgreSQL", pg, Path(tmp))
-        else:
-            print("  PostgreSQL skipped: run under scripts/with-postgres to include it")
+        on_each_database(lambda label, url: bench(label, url, Path(tmp)))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from common import fresh_database  # noqa: E402
+from common import fresh_database, on_each_database  # noqa: E402
 from openpyxl import Workbook, load_workbook  # noqa: E402
 
 from question_bank.records import AREA_CODES  # noqa: E402
@@ -175,13 +175,7 @@ def main() -> None:
             wb.close()
             floors.append(time.perf_counter() - t)
         print(f"floor: openpyxl read-only read of the same .xlsx ({rows:,} rows): {statistics.median(floors):.2f} s")
-        bench("SQLite", None, workdir, xlsx, dump)
-        pg = os.environ.get("EXAM_TEST_DATABASE_URL")
-        if pg:
-            print("  (PostgreSQL: the throw-away server of scripts/with-postgres runs with fsync=off)")
-            bench("PostgreSQL", pg, workdir, xlsx, dump)
-        else:
-            print("PostgreSQL: skipped (run under scripts/with-postgres)")
+        on_each_database(lambda label, url: bench(label, url, workdir, xlsx, dump))
 
 
 if __name__ == "__main__":

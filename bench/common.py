@@ -1,6 +1,7 @@
 """What the benchmarks share: a fresh database per run and timing in milliseconds."""
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,3 +29,14 @@ def timed(fn: Callable[[int], object], repeat: int) -> list[float]:
         fn(i)
         out.append((time.perf_counter() - t) * 1000)
     return out
+
+
+def on_each_database(bench: Callable[[str, str | None], None]) -> None:
+    """``bench(label, base_url)`` on SQLite, then on PostgreSQL when run under scripts/with-postgres."""
+    bench("SQLite", None)
+    pg = os.environ.get("EXAM_TEST_DATABASE_URL")
+    if pg:
+        print("  (PostgreSQL: the throw-away server of scripts/with-postgres, fsync=off)")
+        bench("PostgreSQL", pg)
+    else:
+        print("  PostgreSQL skipped: run under scripts/with-postgres to include it")

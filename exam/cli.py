@@ -296,7 +296,7 @@ def certificates_list(level_code: str | None, status: str | None, as_json: bool)
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    from exam.models import Certificate, Level, User
+    from exam.models import Certificate, CertificateStatus, Level, User
     from exam.services.certificates import certificate_record, china_date
     from exam.web.common import certificate_settings
 
@@ -306,8 +306,9 @@ def certificates_list(level_code: str | None, status: str | None, as_json: bool)
     if level_code:
         q = q.join(Level, Certificate.level_id == Level.id).where(Level.code == level_code.upper())
     today, settings = china_date(clock.now()), certificate_settings()
-    out = [r for c in db.session.scalars(q.execution_options(yield_per=500))
-           if (r := certificate_record(c, today, settings)) and (status is None or r["status"] == status)]
+    if status:
+        q = q.where(Certificate.having_status(CertificateStatus(status), today))
+    out = [certificate_record(c, today, settings) for c in db.session.scalars(q.execution_options(yield_per=500))]
     if as_json:
         click.echo(json.dumps(out, ensure_ascii=False))
         return

@@ -9,6 +9,7 @@ of every row with its row number and column title, in the trainer's words.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import os
@@ -377,12 +378,37 @@ def read_xlsx(source: str | os.PathLike | bytes | BinaryIO, *, name: str = "") -
     .xlsx workbook raises ``BankError`` naming the file.
     """
     data, name = source_bytes(source, name)
+    with open_workbook(data, name) as wb:
+        return _read_sheet(_question_sheet(wb))
+
+
+@contextlib.contextmanager
+def open_workbook(data: bytes, name: str, *, then: str = "导入") -> Iterator[Any]:
+    """The read-only workbook in ``data``. Anything that is not a readable .xlsx — an old .xls, another
+    kind of file, a damaged workbook or sheet (also while the caller reads it) — raises ``BankError``
+    naming the file; ``then`` ends the advice for an old .xls (再导入, 再上传)."""
     if not looks_like_xlsx(data):
         if data.startswith(_OLE_MAGIC):
-            raise BankError(f"{name}: 是旧版 Excel (.xls) 文件, 请在 Excel 中另存为 .xlsx 后再导入")
+            raise BankError(f"{name}: 是旧版 Excel (.xls) 文件, 请在 Excel 中另存为 .xlsx 后再{then}")
         raise BankError(f"{name}: 不是 Excel (.xlsx) 文件")
     with warnings.catch_warnings():
         # openpyxl warns about workbook features it drops (extensions, odd styles); they do not matter here.
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # any failure means the file is unreadable
+            raise BankError(f"{name}: 无法读取 Excel 文件 ({type(exc).__name__}: {exc})") from None
+        try:
+            yield wb
+        except BankError:
+            raise
+        except Exception as exc:  # a damaged sheet inside a valid zip
+            raise BankError(f"{name}: Excel 文件已损坏, 无法读取 ({type(exc).__name__}: {exc})") from None
+        finally:
+            wb.close()
+
+
+# openpyxl warns about workbook features it drops (extensions, odd styles); they do not matter here.
         warnings.simplefilter("ignore", UserWarning)
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

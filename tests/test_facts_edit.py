@@ -7,27 +7,14 @@ from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
+from test_facts_import import facts, user
 
 from exam.extensions import db
-from exam.models import AuditEvent, Level, ServiceBreak, TrainingRecord, User
+from exam.models import AuditEvent
 
 URL = "/hr/facts/trainee"
 
 
-def user(name: str) -> User:
-    return db.session.scalars(select(User).where(User.username == name)).one()
-
-
-def facts(name: str) -> tuple:
-    """Everything the page may change for one user, as plain values."""
-    u = user(name)
-    db.session.refresh(u)
-    breaks = db.session.execute(select(ServiceBreak.start_on, ServiceBreak.end_on)
-                                .where(ServiceBreak.user_id == u.id).order_by(ServiceBreak.start_on)).all()
-    training = db.session.execute(select(Level.code, TrainingRecord.hours, TrainingRecord.completed_on).join(
-        Level, Level.id == TrainingRecord.level_id).where(TrainingRecord.user_id == u.id).order_by(Level.code)).all()
-    return (u.organization_id, u.job_start_date, u.probation_passed_on, [tuple(b) for b in breaks],
-            [tuple(t) for t in training])
 
 
 def edits() -> list[AuditEvent]:

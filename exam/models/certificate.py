@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import ColumnElement, Date, DateTime, ForeignKey, LargeBinary, String, Text, and_
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from exam.models.base import Base
@@ -49,6 +49,15 @@ class Certificate(Base):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     level: Mapped[Level] = relationship()
+
+    @classmethod
+    def having_status(cls, status: CertificateStatus, today: date) -> ColumnElement[bool]:
+        """The rule of :meth:`status_on` as a SQL condition, for filtering in the database."""
+        if status is CertificateStatus.REVOKED:
+            return cls.revoked_at.is_not(None)
+        if status is CertificateStatus.EXPIRED:
+            return and_(cls.revoked_at.is_(None), cls.expires_on < today)
+        return and_(cls.revoked_at.is_(None), cls.expires_on >= today)
 
     def status_on(self, today: date) -> CertificateStatus:
         """Computed at read time: revocation wins, then expiry."""

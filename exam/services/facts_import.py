@@ -40,14 +40,12 @@ import enum
 import hashlib
 import io
 import re
-import warnings
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, BinaryIO
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
@@ -57,8 +55,9 @@ from sqlalchemy.orm import Session
 from exam.models import Level, Organization, ServiceBreak, TrainingRecord, User, record_audit
 from exam.services.certificates import china_date
 from exam.services.eligibility_rules import MAX_TRAINING_HOURS
+from question_bank import BankError
 from question_bank.normalize import to_simplified
-from question_bank.xlsx import cell_text, nfkc
+from question_bank.xlsx import cell_text, nfkc, open_workbook
 
 SHEET = "申报资料"
 HELP_SHEET = "说明"
@@ -86,7 +85,6 @@ PAGE_ROW = 0
 MAX_ROWS = 20000
 EARLIEST = date(1950, 1, 1)
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class Clear(enum.Enum):
@@ -408,16 +406,6 @@ _ALIASES = _aliases()
 
 
 
-def _looks_like_xlsx(data: bytes) -> bool:
-    if not data.startswith(b"PK\x03\x04"):
-        return False
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "xl/workbook.xml" in zf.NameToInfo
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return False
-
-
 def _file_error(message: str) -> FactsImportError:
     return FactsImportError([FactsError(None, "", message)])
 
@@ -430,28 +418,16 @@ def read_facts_xlsx(data: bytes, name: str) -> FactsSheet:
     """
     data = bytes(data)
     name = name or "upload.xlsx"
-    if not _looks_like_xlsx(data):
-        if data.startswith(_OLE_MAGIC):
-            raise _file_error(f"{name}: 是旧版 Excel (.xls) 文件, 请在 Excel 中另存为 .xlsx 后再上传")
-        raise _file_error(f"{name}: 不是 Excel (.xlsx) 文件")
     sheet = FactsSheet(name=name, sha256=hashlib.sha256(data).hexdigest())
-    with warnings.catch_warnings():
-        # openpyxl warns about workbook features it drops (extensions, odd styles); they do not matter here.
-        warnings.simplefilter("ignore", UserWarning)
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # any failure means the file is unreadable
-            raise _file_error(f"{name}: 无法读取 Excel 文件 ({type(exc).__name__}: {exc})") from None
-        try:
+    try:
+        with open_workbook(data, name, then="上传") as wb:
             ws = wb[SHEET] if SHEET in wb.sheetnames else wb[next(
                 (t for t in wb.sheetnames if t != HELP_SHEET), wb.sheetnames[0])]
             if hasattr(ws, "reset_dimensions"):
                 ws.reset_dimensions()  # the stored dimension may be wrong; read every row there is
             _read_rows(sheet, ws.iter_rows(values_only=True))
-        except Exception as exc:  # a damaged sheet inside a valid zip
-            raise _file_error(f"{name}: Excel 文件已损坏, 无法读取 ({type(exc).__name__}: {exc})") from None
-        finally:
-            wb.close()
+    except BankError as exc:
+        raise _file_error(str(exc)) from None
     return sheet
 
 

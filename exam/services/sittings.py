@@ -5,10 +5,8 @@ Services flush; callers commit once.
 """
 from __future__ import annotations
 
-import io
 import ipaddress
 import re
-import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,7 +34,8 @@ from exam.services.certificates import CHINA_OFFSET, CertificateSettings, china_
 from exam.services.eligibility import eligibility_of_many
 from exam.services.grading import finalize_overdue
 from exam.services.papers import level_feasibility
-from question_bank.xlsx import cell_text
+from question_bank import BankError
+from question_bank.xlsx import cell_text, nfkc, open_workbook
 
 #: the most extra time HR may grant one trainee (the database checks it too)
 MAX_EXTRA_MINUTES = 600
@@ -158,29 +157,34 @@ def enrol(session: Session, sitting: Sitting, users: Iterable[tuple[User, int | 
     return report
 
 
-def _trainees() -> object:
-    return (select(User).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == Role.TRAINEE)
-            .options(selectinload(User.organization)))
-
-
 def organization_trainees(session: Session, organization: Organization) -> list[tuple[User, None]]:
     """Every active trainee of ``organization`` and its sub-organisations."""
-    q = _trainees().where(User.organization_id.in_(organization.subtree_ids(session)),  # type: ignore[attr-defined]
-                          User.active.is_(True)).order_by(User.username)
+    q = (select(User).join(UserRole, UserRole.user_id == User.id)
+         .where(UserRole.role == Role.TRAINEE, User.active.is_(True),
+                User.organization_id.in_(organization.subtree_ids(session)))
+         .options(selectinload(User.organization)).order_by(User.username))
     return [(u, None) for u in session.scalars(q)]
 
 
 def find_people(session: Session, text: str) -> tuple[list[tuple[User, None]], list[Refusal]]:
     """Usernames or employee numbers, separated by spaces, commas or lines."""
     wanted = [w for w in re.split(r"[\s,，;；、]+", text.strip()) if w]
-    found = {}
-    if wanted:
-        for u in session.scalars(select(User).where(or_(User.username.in_(wanted), User.employee_no.in_(wanted)))):
+    found = _by_username_or_number(session, wanted)
+    users = [(found[w], None) for w in wanted if w in found]
+    return users, [Refusal(w, "没有这个用户名或工号") for w in wanted if w not in found]
+
+
+def _by_username_or_number(session: Session, keys: list[str]) -> dict[str, User]:
+    """The accounts named by username or employee number, under both keys (500 names a query)."""
+    found: dict[str, User] = {}
+    for i in range(0, len(keys), 500):
+        part = keys[i:i + 500]
+        for u in session.scalars(select(User).where(or_(User.username.in_(part), User.employee_no.in_(part)))
+                                 .options(selectinload(User.organization))):
             found[u.username] = u
             if u.employee_no:
                 found[u.employee_no] = u
-    users = [(found[w], None) for w in wanted if w in found]
-    return users, [Refusal(w, "没有这个用户名或工号") for w in wanted if w not in found]
+    return found
 
 
 #: header cells that name the column identifying the trainee in an enrolment workbook
@@ -191,42 +195,28 @@ def read_enrolment_xlsx(session: Session, data: bytes, filename: str = "") -> tu
                                                                                    list[Refusal]]:
     """The trainees listed in an .xlsx (first sheet; a header row with 工号 or 用户名, other columns
     ignored); unknown numbers come back as refusals with their row."""
-    from openpyxl import load_workbook
-
     where = f"文件 {filename}" if filename else "文件"
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            z.getinfo("[Content_Types].xml")
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise SittingError(f"{where}不是 .xlsx 工作簿 (请用 Excel 另存为 .xlsx)") from None
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = next(rows, None) or ()
-    names = [re.sub(r"\s+", "", str(h or "")) for h in header]
+        with open_workbook(data, filename or "名单", then="上传") as wb:
+            rows = list(wb.worksheets[0].iter_rows(values_only=True))
+    except BankError as exc:
+        raise SittingError(f"名单不是 .xlsx 工作簿或已损坏: {exc}") from None
+    header = rows[0] if rows else ()
+    names = [re.sub(r"\s+", "", nfkc(cell_text(h))) for h in header]
     column = next((i for i, h in enumerate(names) if h in _ID_HEADERS), None)
     if column is None:
         raise SittingError(f"{where}第 1 行须有列名“工号”或“用户名”, 实际为: {', '.join(n for n in names if n) or '空'}")
     wanted: list[tuple[int, str]] = []
-    for number, row in enumerate(rows, start=2):
+    for number, row in enumerate(rows[1:], start=2):
         text = cell_text(row[column] if column < len(row) else None)  # 工号 typed as a number: no ".0"
         if text:
             wanted.append((number, text))
-    wb.close()
-    found: dict[str, User] = {}
-    keys = [t for _n, t in wanted]
-    for chunk in range(0, len(keys), 500):
-        part = keys[chunk:chunk + 500]
-        for u in session.scalars(select(User).where(or_(User.employee_no.in_(part), User.username.in_(part)))
-                                 .options(selectinload(User.organization))):
-            found[u.username] = u
-            if u.employee_no:
-                found[u.employee_no] = u
     header_name = names[column]
-    users = [(found[t], n) for n, t in wanted if t in found]
-    refused = [Refusal(t, f"{header_name}“{t}”不存在", n) for n, t in wanted if t not in found]
     if not wanted:
         raise SittingError(f"{where}在“{header_name}”列下没有任何人")
+    found = _by_username_or_number(session, [t for _n, t in wanted])
+    users = [(found[t], n) for n, t in wanted if t in found]
+    refused = [Refusal(t, f"{header_name}“{t}”不存在", n) for n, t in wanted if t not in found]
     return users, refused
 
 

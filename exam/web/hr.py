@@ -72,13 +72,8 @@ def _filtered(today: date | None = None) -> Select:
     level = request.args.get("level")
     if level:
         q = q.join(Level, Certificate.level_id == Level.id).where(Level.code == level)
-    status = request.args.get("status")
-    if status == CertificateStatus.REVOKED:
-        q = q.where(Certificate.revoked_at.is_not(None))
-    elif status == CertificateStatus.EXPIRED:
-        q = q.where(Certificate.revoked_at.is_(None), Certificate.expires_on < today)
-    elif status == CertificateStatus.VALID:
-        q = q.where(Certificate.revoked_at.is_(None), Certificate.expires_on >= today)
+    if (status := request.args.get("status")) in set(CertificateStatus):
+        q = q.where(Certificate.having_status(CertificateStatus(status), today))
     if (since := _date_arg("from")) is not None:
         q = q.where(Certificate.issued_on >= since)
     if (until := _date_arg("to")) is not None:

@@ -19,7 +19,6 @@ from exam.services.certificates import CHINA_OFFSET
 from exam.services.paper_pools import build_pool
 from exam.services.pools import DEFAULT_POOL_SIZE
 from exam.services.sittings import (
-    STATUSES,
     EnrolmentReport,
     SittingError,
     enrol,
@@ -89,13 +88,18 @@ def index():  # noqa: ANN201
     return render_template("hr/sittings.html", form=form, sittings=sittings, enrolled=enrolled, now=clock.now())
 
 
-def _detail(sitting: Sitting, report: EnrolmentReport | None = None):  # noqa: ANN202
+def _status(sitting: Sitting) -> dict:
+    """What both status views show; overdue attempts collected while reading are committed."""
     now = clock.now()
     rows, counts = sitting_status(db.session, sitting, now, certificate_settings())
-    db.session.commit()  # overdue attempts collected while reading the status
+    db.session.commit()
+    return {"sitting": sitting, "rows": rows, "counts": counts, "now": now}
+
+
+def _detail(sitting: Sitting, report: EnrolmentReport | None = None):  # noqa: ANN202
     orgs = db.session.scalars(select(Organization).order_by(Organization.code)).all()
-    return render_template("hr/sitting.html", sitting=sitting, rows=rows, counts=counts, statuses=STATUSES,
-                           report=report, orgs=orgs, now=now, form=FlaskForm(), pool_size=DEFAULT_POOL_SIZE)
+    return render_template("hr/sitting.html", **_status(sitting), report=report, orgs=orgs, form=FlaskForm(),
+                           pool_size=DEFAULT_POOL_SIZE)
 
 
 @bp.route("/<int:sitting_id>")
@@ -107,11 +111,7 @@ def sitting(sitting_id: int):  # noqa: ANN201
 @bp.route("/<int:sitting_id>/live")
 def live(sitting_id: int):  # noqa: ANN201
     """The status board alone, refreshing itself, for the invigilator's screen."""
-    s = _sitting(sitting_id)
-    rows, counts = sitting_status(db.session, s, clock.now(), certificate_settings())
-    db.session.commit()
-    return render_template("hr/sitting_live.html", sitting=s, rows=rows, counts=counts, statuses=STATUSES,
-                           now=clock.now())
+    return render_template("hr/sitting_live.html", **_status(_sitting(sitting_id)))
 
 
 @bp.route("/<int:sitting_id>/enrol", methods=["POST"])
