@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, has_request_context, request
 from flask.globals import app_ctx
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -19,10 +19,29 @@ def _scope() -> int:
         return 0
 
 
+#: how long a SQLite writer waits for the write lock before giving up (a bounded busy wait)
+SQLITE_BUSY_SECONDS = 30
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _takes_write_lock() -> bool:
+    """Whether a SQLite transaction begun now should take the write lock up front.
+
+    Requests that may write (POST, PUT, DELETE …), CLI commands and workers do; a GET reads in a
+    deferred transaction, and a GET that turns out to need a write asks for it with
+    ``Database.lock_for_write``. A deferred transaction that later writes can fail at once with
+    ``database is locked`` when another writer committed meanwhile; one that starts with
+    ``BEGIN IMMEDIATE`` waits its turn instead.
+    """
+    if not has_request_context():
+        return True
+    return bool(g.get("sqlite_write_lock")) or request.method not in _READ_ONLY_METHODS
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine; on SQLite with foreign keys on and real SAVEPOINT support."""
+    """An engine; on SQLite with foreign keys on, real SAVEPOINT support and writers that queue for the lock."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -34,7 +53,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _takes_write_lock() else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -51,6 +70,17 @@ class Database:
         self.engine = make_engine(app.config["DATABASE_URL"])
         self.session.configure(bind=self.engine)
         app.teardown_appcontext(lambda _exc: self.session.remove())
+
+    def lock_for_write(self) -> None:
+        """A GET request that is about to write: on SQLite, restart its transaction holding the write lock.
+
+        The current transaction is rolled back (loaded objects reload on their next access), so call
+        this before changing anything. Elsewhere (PostgreSQL, POST requests, CLI) it does nothing.
+        """
+        if self.engine is None or self.engine.dialect.name != "sqlite" or _takes_write_lock():
+            return
+        g.sqlite_write_lock = True
+        self.session.rollback()
 
 
 db = Database()

@@ -93,9 +93,14 @@ class Attempt(Base):
         return self.state is AttemptState.IN_PROGRESS and now >= self.deadline_at
 
     def check_can_save(self, now: datetime) -> None:
-        if now >= self.deadline_at:
+        self.check_save_allowed(self.state, self.deadline_at, now)
+
+    @staticmethod
+    def check_save_allowed(state: AttemptState, deadline_at: datetime, now: datetime) -> None:
+        """The rule of saving, for callers that read only the state and the deadline."""
+        if now >= deadline_at:
             raise IllegalTransition("考试时间已到, 此后的作答不再保存。")
-        if self.state is not AttemptState.IN_PROGRESS:
+        if state is not AttemptState.IN_PROGRESS:
             raise IllegalTransition("本次考试已交卷, 答案不能再修改。")
 
     def submit(self, now: datetime) -> None:

@@ -104,32 +104,75 @@ def _paper_items(paper: Paper, rng: random.Random, session: Session) -> list[Pap
 class SaveResult:
     saved: list[int]
     stale: list[int]
+    #: what the page needs to keep its countdown true
+    state: AttemptState
+    remaining_seconds: int
 
 
-def save_answers(session: Session, attempt: Attempt, changes: list[dict[str, Any]], now: datetime) -> SaveResult:
-    """Apply changes ``{"item": position, "response", "flagged", "seq"}``; older sequence numbers lose."""
-    attempt.check_can_save(now)
-    items = {i.position: i for i in attempt.items}
-    answers = answers_by_item(session, attempt.id)
-    result = SaveResult([], [])
+class AttemptNotFound(LookupError):
+    """No such attempt for this trainee."""
+
+
+def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[dict[str, Any]],
+                 now: datetime) -> SaveResult:
+    """Apply changes ``{"item": position, "response", "flagged", "seq"}``; older sequence numbers lose.
+
+    Reads only the attempt's row and the changed items, and writes every change in one upsert whose
+    ``WHERE answers.seq < excluded.seq`` keeps the newest save of each item even between concurrent
+    requests. The attempt's row is share-locked, so a submit or the deadline sweep (which update it)
+    waits for this save and grades it, or comes first and this save is refused with the new state.
+    """
+    positions = set()
     for change in changes:
-        item = items.get(change.get("item"))  # type: ignore[arg-type]
-        seq = change.get("seq")
-        if item is None or not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        seq = change.get("seq") if isinstance(change, dict) else None
+        pos = change.get("item") if isinstance(change, dict) else None
+        if (not isinstance(seq, int) or isinstance(seq, bool) or seq < 1
+                or not isinstance(pos, int) or isinstance(pos, bool)):
             raise ResponseError(f"无效的保存请求: {change!r}")
+        positions.add(pos)
+    rows = session.execute(
+        select(Attempt.state, Attempt.deadline_at, Attempt.user_id, PaperItem.id, PaperItem.position,
+               PaperItem.type, PaperItem.option_order)
+        .outerjoin(PaperItem, (PaperItem.attempt_id == Attempt.id) & PaperItem.position.in_(positions))
+        .where(Attempt.id == attempt_id)
+        .with_for_update(read=True, of=Attempt)
+    ).all()
+    if not rows or rows[0].user_id != user_id:
+        raise AttemptNotFound(attempt_id)
+    state, deadline_at = rows[0].state, rows[0].deadline_at
+    Attempt.check_save_allowed(state, deadline_at, now)
+    items = {r.position: r for r in rows if r.id is not None}
+    latest: dict[int, dict[str, Any]] = {}  # per item, the newest change of this batch
+    for change in changes:
+        item = items.get(change["item"])
+        if item is None:
+            raise ResponseError(f"无效的保存请求: 第 {change['item']} 题不存在")
         response = qtype(item.type).parse(change.get("response"), item.option_order)
-        answer = answers.get(item.id)
-        if answer is None:
-            answer = answers[item.id] = Answer(attempt_id=attempt.id, paper_item_id=item.id, seq=0)
-            session.add(answer)
-        if seq <= answer.seq:
-            result.stale.append(item.position)
-            continue
-        answer.response, answer.flagged, answer.seq, answer.saved_at = (
-            response, bool(change.get("flagged", False)), seq, now)
-        result.saved.append(item.position)
-    session.flush()
-    return result
+        row = {"attempt_id": attempt_id, "paper_item_id": item.id, "response": response,
+               "flagged": bool(change.get("flagged", False)), "seq": change["seq"], "saved_at": now}
+        if item.id not in latest or latest[item.id]["seq"] < row["seq"]:
+            latest[item.id] = row
+    written: set[int] = set()
+    if latest:
+        insert = _upsert_dialect(session)(Answer).values(list(latest.values()))
+        upsert = insert.on_conflict_do_update(
+            index_elements=[Answer.paper_item_id],
+            set_={c: insert.excluded[c] for c in ("response", "flagged", "seq", "saved_at")},
+            where=Answer.seq < insert.excluded.seq,
+        ).returning(Answer.paper_item_id)
+        written = set(session.scalars(upsert))
+    by_id = {r.id: r.position for r in items.values()}
+    saved = sorted(by_id[i] for i in written)
+    return SaveResult(saved=saved, stale=sorted(set(positions) - set(saved)), state=state,
+                      remaining_seconds=max(0, int((deadline_at - now).total_seconds())))
+
+
+def _upsert_dialect(session: Session):  # noqa: ANN202
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def client_state(session: Session, attempt: Attempt, now: datetime) -> dict[str, Any]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from exam import clock
 from exam.extensions import db, login_manager
@@ -14,7 +15,8 @@ ACCESS: dict[str, frozenset[Role] | str | None] = {}
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """The user and their roles in one query (every request of a logged-in user runs this)."""
+    return db.session.get(User, int(user_id), options=[joinedload(User.roles)])
 
 
 #: ACCESS value of blueprints reached with an API token instead of a login
@@ -46,6 +48,7 @@ def token_guard(bp: Blueprint) -> None:
     def _check() -> object:
         from exam.services.api_tokens import check_token
 
+        db.lock_for_write()  # last_used_at
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         if not token or check_token(db.session, token, clock.now()) is None:

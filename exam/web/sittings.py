@@ -91,6 +91,7 @@ def index():  # noqa: ANN201
 def _status(sitting: Sitting) -> dict:
     """What both status views show; overdue attempts collected while reading are committed."""
     now = clock.now()
+    db.lock_for_write()
     rows, counts = sitting_status(db.session, sitting, now, certificate_settings())
     db.session.commit()
     return {"sitting": sitting, "rows": rows, "counts": counts, "now": now}

@@ -14,7 +14,7 @@ from exam import clock
 from exam.extensions import db
 from exam.models import Attempt, AttemptKind, AttemptState, Certificate, IllegalTransition, Level, Role
 from exam.services.assembly import AssemblyError
-from exam.services.attempts import client_state, save_answers, start_attempt
+from exam.services.attempts import AttemptNotFound, client_state, save_answers, start_attempt
 from exam.services.certificates import china_date
 from exam.services.eligibility import eligibility_by_level
 from exam.services.grading import area_results, finalize_overdue, submit_attempt
@@ -32,8 +32,11 @@ def _own_attempt(attempt_id: int) -> Attempt:
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None or attempt.user_id != current_user.id:
         abort(404)
-    if finalize_overdue(db.session, attempt, clock.now(), certificate_settings()):
-        db.session.commit()
+    now = clock.now()
+    if attempt.is_overdue(now):
+        db.lock_for_write()  # the attempt reloads under the write lock
+        if finalize_overdue(db.session, attempt, now, certificate_settings()):
+            db.session.commit()
     return attempt
 
 
@@ -139,23 +142,25 @@ def attempt_state(attempt_id: int):  # noqa: ANN201
 
 @bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
 def save(attempt_id: int):  # noqa: ANN201
-    """Autosave: a batch of changes, each with the page's sequence number."""
-    attempt = _own_attempt(attempt_id)
+    """Autosave: a batch of changes, each with the page's sequence number. Reads only the attempt's row and
+    the changed items; an attempt past its deadline is refused (409) and left to the deadline sweep."""
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("answers"), list):
         return jsonify(error="请求格式不正确。"), 400
-    now = clock.now()
     try:
-        result = save_answers(db.session, attempt, payload["answers"], now)
+        result = save_answers(db.session, attempt_id, current_user.id, payload["answers"], clock.now())
         db.session.commit()
+    except AttemptNotFound:
+        abort(404)
     except ResponseError as exc:
         db.session.rollback()
         return jsonify(error=str(exc)), 400
     except IllegalTransition as exc:
         db.session.rollback()
+        attempt = _own_attempt(attempt_id)  # past its deadline: finalised now from its saved answers
         return jsonify(error=str(exc), state=attempt.state.value, remaining_seconds=0), 409
-    return jsonify(saved=result.saved, stale=result.stale, state=attempt.state.value,
-                   remaining_seconds=attempt.remaining_seconds(now))
+    return jsonify(saved=result.saved, stale=result.stale, state=result.state.value,
+                   remaining_seconds=result.remaining_seconds)
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
