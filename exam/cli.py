@@ -34,6 +34,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(bank_group)
     app.cli.add_command(certificates_group)
     app.cli.add_command(api_group)
+    app.cli.add_command(worker_command)
 
 
 @click.group("db", help="数据库结构 (Alembic 迁移)")
@@ -383,3 +384,15 @@ def api_issue_token(name: str, admin_username: str) -> None:
     row, token = issue_token(db.session, name, actor_id=admin.id, now=clock.now())
     db.session.commit()
     click.echo(f"令牌 #{row.id} ({row.name}), 只显示这一次: {token}")
+
+
+@click.command("worker", help="后台工作进程: 生成证书 PDF, 到时收卷 (PostgreSQL 上为任务队列)")
+@click.option("--once", is_flag=True, help="只做一轮: 收取超时试卷并生成待生成的证书, 然后退出")
+def worker_command(once: bool) -> None:
+    """Render certificate PDFs and finalise attempts past their deadline, outside the web requests."""
+    import logging
+
+    from exam.jobs import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    run_worker(current_app._get_current_object(), once=once)  # type: ignore[attr-defined]

@@ -33,7 +33,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     app = create_app({
         "TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
-        "PUBLIC_BASE_URL": "http://exam.test", "DEMO_PASSWORD": DEMO_PASSWORD,
+        "PUBLIC_BASE_URL": "http://exam.test", "DEMO_PASSWORD": DEMO_PASSWORD, "JOB_QUEUE": False,
     })
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     with db.engine.begin() as conn:

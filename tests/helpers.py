@@ -53,3 +53,10 @@ def open_sitting(level_code: str, usernames: Iterable[str], *, now: datetime, ho
     report = enrol(db.session, sitting, [(u, None) for u in users], actor_id=None, now=now)
     db.session.commit()
     return sitting, report
+
+
+def render_certificates() -> int:
+    """What the background worker does after a pass: render every certificate still waiting for its PDF."""
+    from exam.jobs import run_sweep
+
+    return run_sweep()[1]

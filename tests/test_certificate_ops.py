@@ -8,7 +8,7 @@ import json
 import zipfile
 from datetime import date, datetime, timedelta
 
-from helpers import answer_all
+from helpers import answer_all, render_certificates
 from jinja2 import DictLoader, Environment, select_autoescape
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -35,6 +35,7 @@ def certificate_for(client, auth, username: str = "trainee1", level_code: str = 
     auth.login(username)
     answer_all(client, attempt)
     client.post(f"/trainee/attempts/{attempt.id}/submit")
+    render_certificates()
     return db.session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).one()
 
 

@@ -6,7 +6,7 @@ import io
 import json
 import zipfile
 
-from helpers import answer_all, correct_display_response, open_sitting
+from helpers import answer_all, correct_display_response, open_sitting, render_certificates
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -34,6 +34,8 @@ def test_trainee_passes_L4_gets_a_certificate_and_anyone_can_verify_it(client, a
     assert "W01 客户关怀" in result.text  # per-area breakdown
     cert = db.session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).one()
     assert cert.number.startswith("VIP-L4-2026-")
+    assert "证书生成中" in result.text  # numbered at grading; the PDF comes from a worker
+    assert render_certificates() == 1
 
     pdf = client.get(f"/trainee/certificates/{cert.id}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
@@ -230,6 +232,8 @@ def test_hr_filters_certificates_and_downloads_a_zip_with_manifest(client, auth,
     cert = db.session.scalars(select(Certificate)).one()
     auth.logout()
     auth.login("hr1")
+    assert "证书生成中" in client.get("/hr/certificates").text
+    render_certificates()
     assert cert.number in client.get("/hr/certificates", query_string={"level": "L4"}).text
     assert cert.number not in client.get("/hr/certificates", query_string={"level": "L3"}).text
     from exam.models import Organization

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Date, DateTime, ForeignKey, LargeBinary, String, Text, and_
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
@@ -40,8 +41,12 @@ class Certificate(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoke_reason: Mapped[str] = mapped_column(Text, default="")
     template_version: Mapped[str] = mapped_column(String(16))
-    pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary))
-    sha256: Mapped[str] = mapped_column(String(64))
+    #: the plain values the PDF is rendered from, fixed when the certificate is issued at grading
+    render_values: Mapped[dict[str, Any] | None]
+    #: None until a background worker has rendered the PDF (证书生成中); after that pdf and sha256 never change
+    rendered_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     #: last change (issue or revocation): other HR systems ask for certificates changed since a time
     updated_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
@@ -58,6 +63,10 @@ class Certificate(Base):
         if status is CertificateStatus.EXPIRED:
             return and_(cls.revoked_at.is_(None), cls.expires_on < today)
         return and_(cls.revoked_at.is_(None), cls.expires_on >= today)
+
+    @property
+    def is_rendered(self) -> bool:
+        return self.rendered_at is not None
 
     def status_on(self, today: date) -> CertificateStatus:
         """Computed at read time: revocation wins, then expiry."""

@@ -102,8 +102,17 @@ def render_certificate_pdf(values: dict[str, str]) -> bytes:
     return HTML(string=html, url_fetcher=_locked_url_fetcher(), base_url=".").write_pdf(font_config=font_config())
 
 
+#: ``session.info`` key: ids of certificates issued in the current transaction, rendered once it commits
+RENDER_AFTER_COMMIT = "certificates_to_render"
+
+
 def issue_certificate(session: Session, attempt: Attempt, now: datetime, settings: CertificateSettings) -> Certificate:
-    """Issue once per passed attempt; a second call returns the certificate already issued."""
+    """Number and record the certificate of a passed attempt (once; a second call returns it).
+
+    Nothing is rendered here: the values the PDF will show are fixed now, and a background worker
+    renders it after the transaction commits (``render_issued_certificate``). Grading, a submit and a
+    deadline sweep therefore never wait for WeasyPrint.
+    """
     existing = session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).one_or_none()
     if existing is not None:
         return existing
@@ -122,11 +131,10 @@ def issue_certificate(session: Session, attempt: Attempt, now: datetime, setting
             "issuing_body": settings.issuing_body, "verify_url": settings.verify_url(code),
             "organization": user.organization.name if user.organization else "",
         }
-        pdf = render_certificate_pdf(values)
         cert = Certificate(
             number=number, attempt_id=attempt.id, user_id=user.id, level_id=level.id, holder_name=user.full_name,
-            issued_on=issued, expires_on=expires, verify_code=code, template_version=TEMPLATE_VERSION, pdf=pdf,
-            sha256=hashlib.sha256(pdf).hexdigest(), created_at=now, updated_at=now,
+            issued_on=issued, expires_on=expires, verify_code=code, template_version=TEMPLATE_VERSION,
+            render_values=values, created_at=now, updated_at=now,
         )
         try:
             with session.begin_nested():
@@ -138,10 +146,38 @@ def issue_certificate(session: Session, attempt: Attempt, now: datetime, setting
             if existing is not None:
                 return existing
             continue
-        record_audit(session, at=now, actor_id=None, action="certificate.issue", entity=cert, number=number,
-                     sha256=cert.sha256)
+        record_audit(session, at=now, actor_id=None, action="certificate.issue", entity=cert, number=number)
+        session.info.setdefault(RENDER_AFTER_COMMIT, []).append(cert.id)
         return cert
     raise RuntimeError("could not allocate a certificate number")
+
+
+def render_issued_certificate(session: Session, cert_id: int, now: datetime) -> bool:
+    """Render one issued certificate's PDF from its recorded values and store it with its SHA-256.
+
+    Runs in a worker. Once rendered, a certificate is never rendered again: the row is taken with
+    ``FOR UPDATE SKIP LOCKED`` and only while ``rendered_at`` is empty, so two workers handed the same
+    job (or a job and the sweep) render it once. Returns whether this call rendered it.
+    """
+    cert = session.scalars(
+        select(Certificate).where(Certificate.id == cert_id, Certificate.rendered_at.is_(None))
+        .with_for_update(skip_locked=True)
+    ).one_or_none()
+    if cert is None or cert.render_values is None:
+        return False
+    pdf = render_certificate_pdf(cert.render_values)
+    cert.pdf, cert.sha256, cert.rendered_at = pdf, hashlib.sha256(pdf).hexdigest(), now
+    cert.template_version = TEMPLATE_VERSION
+    session.flush()
+    record_audit(session, at=now, actor_id=None, action="certificate.render", entity=cert, number=cert.number,
+                 sha256=cert.sha256, template_version=TEMPLATE_VERSION)
+    return True
+
+
+def pending_certificates(session: Session, limit: int = 100) -> list[int]:
+    """Ids of issued certificates whose PDF is not rendered yet, oldest first."""
+    return list(session.scalars(
+        select(Certificate.id).where(Certificate.rendered_at.is_(None)).order_by(Certificate.id).limit(limit)))
 
 
 def _next_serial(session: Session, level_code: str, year: int) -> int:
@@ -218,7 +254,7 @@ def manifest_row(cert: Certificate, today: date, settings: CertificateSettings |
     user = cert.user
     org = user.organization
     return (cert.number, cert.holder_name, user.employee_no or "", org.name if org else "", cert.level.name,
-            cert.issued_on, cert.expires_on, cert.status_on(today).label, cert.sha256,
+            cert.issued_on, cert.expires_on, cert.status_on(today).label, cert.sha256 or "证书生成中",
             settings.verify_url(cert.verify_code) if settings is not None else "")
 
 
@@ -276,7 +312,8 @@ def stream_certificate_zip(certs: Iterable[Certificate], today: date, *,
     rows: list[tuple] = []
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as zf:
         for cert in certs:
-            zf.writestr(f"{cert.number}.pdf", cert.pdf)
+            if cert.pdf is not None:  # one still being rendered is listed in the manifest only
+                zf.writestr(f"{cert.number}.pdf", cert.pdf)
             rows.append(manifest_row(cert, today, settings))
             yield sink.drain()
         xlsx = io.BytesIO()

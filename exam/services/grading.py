@@ -15,6 +15,7 @@ from exam.models import (
     AttemptState,
     IllegalTransition,
     PaperItem,
+    QuestionVersion,
     User,
     answers_by_item,
     record_audit,
@@ -57,6 +58,9 @@ def grade_attempt(session: Session, attempt: Attempt, now: datetime, settings: C
     """Score every objective item; the result is final at once when no item needs a trainer."""
     level = attempt.level
     answers = answers_by_item(session, attempt.id)
+    # the paper's question versions in one query (the items then find them in the identity map)
+    session.scalars(select(QuestionVersion).where(
+        QuestionVersion.id.in_([i.question_version_id for i in attempt.items]))).all()
     for item in attempt.items:
         answer = answers.get(item.id)
         if answer is None:

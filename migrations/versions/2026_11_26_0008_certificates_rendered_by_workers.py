@@ -1,0 +1,42 @@
+"""Certificates are numbered at grading and rendered by background workers: the PDF and its SHA-256
+arrive later (rendered_at), from the values fixed at grading (render_values). On PostgreSQL the job
+queue's tables (Procrastinate) live in their own schema ``procrastinate``.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-26
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('render_values', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('rendered_at', sa.DateTime(), nullable=True))
+        batch_op.alter_column('sha256', existing_type=sa.String(length=64), nullable=True)
+        batch_op.create_index(batch_op.f('ix_certificates_rendered_at'), ['rendered_at'], unique=False)
+    if op.get_bind().dialect.name == 'postgresql':
+        from procrastinate.schema import SchemaManager
+
+        op.execute('CREATE SCHEMA procrastinate')
+        op.execute('SET LOCAL search_path TO procrastinate')
+        op.execute(sa.text(SchemaManager.get_schema().replace(':', r'\:')))
+        op.execute('SET LOCAL search_path TO public')
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP SCHEMA procrastinate CASCADE')
+    with op.batch_alter_table('certificates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificates_rendered_at'))
+        batch_op.alter_column('sha256', existing_type=sa.String(length=64), nullable=False)
+        batch_op.drop_column('rendered_at')
+        batch_op.drop_column('render_values')
