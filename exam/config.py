@@ -35,6 +35,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": os.environ.get("EXAM_SECURE_COOKIES", "") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        #: database connections per process (PostgreSQL); one per gunicorn thread is enough
+        "DB_POOL_SIZE": int(os.environ.get("EXAM_DB_POOL_SIZE", "5")),
         #: on PostgreSQL, queue certificate rendering for the workers (EXAM_JOB_QUEUE=0: only the sweep renders)
         "JOB_QUEUE": os.environ.get("EXAM_JOB_QUEUE", "1") != "0",
         #: reverse proxies in front of the app whose X-Forwarded-For is trusted (sittings' IP ranges)

@@ -56,6 +56,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if _takes_write_lock() else "BEGIN")
 
         return engine
+    # a restarted database server leaves dead connections in the pool: checked before each use
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
@@ -67,7 +68,9 @@ class Database:
         self.session = scoped_session(sessionmaker(expire_on_commit=False), scopefunc=_scope)
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
+        url = app.config["DATABASE_URL"]
+        pool = {} if url.startswith("sqlite") else {"pool_size": app.config["DB_POOL_SIZE"], "max_overflow": 0}
+        self.engine = make_engine(url, **pool)
         self.session.configure(bind=self.engine)
         app.teardown_appcontext(lambda _exc: self.session.remove())
 

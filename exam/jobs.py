@@ -188,10 +188,7 @@ def run_worker(app: Flask, *, once: bool = False) -> None:
     global _worker_app
     _worker_app = app
     if uses_queue(app) and not once:
-        queue = job_queue(app.config["DATABASE_URL"])
-        with app.app_context():
-            run_sweep()  # whatever was left while no worker ran
-        queue.run_worker(queues=[QUEUE], wait=True, install_signal_handlers=True, delete_jobs="successful")
+        _run_queue_worker(app)
         return
     while True:
         with app.app_context():
@@ -205,3 +202,37 @@ def run_worker(app: Flask, *, once: bool = False) -> None:
         if once:
             return
         time.sleep(LOCAL_SWEEP_SECONDS)
+
+
+def _run_queue_worker(app: Flask) -> None:
+    """Procrastinate's worker, started again whenever it stops for any reason but a signal.
+
+    It stops by itself when its database connection drops (a restart, a failover); we then catch up
+    with a sweep and start it again.
+    """
+    import signal
+
+    queue = job_queue(app.config["DATABASE_URL"])
+    stopping = False
+
+    def stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopping:
+        try:
+            with app.app_context():
+                run_sweep()  # whatever was left while no worker ran
+            queue.run_worker(queues=[QUEUE], wait=True, install_signal_handlers=False, delete_jobs="successful")
+        except KeyboardInterrupt:
+            return
+        except Exception:  # noqa: BLE001
+            log.exception("job worker failed")
+            with app.app_context():
+                db.session.rollback()
+        if not stopping:
+            log.warning("job worker stopped; starting again in %s s", LOCAL_SWEEP_SECONDS)
+            time.sleep(LOCAL_SWEEP_SECONDS)

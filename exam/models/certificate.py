@@ -75,3 +75,14 @@ class Certificate(Base):
         if today > self.expires_on:
             return CertificateStatus.EXPIRED
         return CertificateStatus.VALID
+
+
+class CertificateSerial(Base):
+    """The last serial number given per level and year: one row that concurrent graders increment in turn,
+    so a submit spike numbers certificates without collisions or retries."""
+
+    __tablename__ = "certificate_serials"
+
+    level_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)

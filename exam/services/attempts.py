@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
 import secrets
 from dataclasses import dataclass
@@ -19,8 +20,10 @@ from exam.models import (
     Level,
     PaperItem,
     QuestionVersion,
+    Role,
     Sitting,
     User,
+    UserRole,
     answers_by_item,
     record_audit,
 )
@@ -110,17 +113,22 @@ class SaveResult:
 
 
 class AttemptNotFound(LookupError):
-    """No such attempt for this trainee."""
+    """No such attempt for this user."""
+
+
+class NotAllowed(PermissionError):
+    """The user may not save (no trainee role, or the account is disabled)."""
 
 
 def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[dict[str, Any]],
                  now: datetime) -> SaveResult:
     """Apply changes ``{"item": position, "response", "flagged", "seq"}``; older sequence numbers lose.
 
-    Reads only the attempt's row and the changed items, and writes every change in one upsert whose
-    ``WHERE answers.seq < excluded.seq`` keeps the newest save of each item even between concurrent
-    requests. The attempt's row is share-locked, so a submit or the deadline sweep (which update it)
-    waits for this save and grades it, or comes first and this save is refused with the new state.
+    One query reads the attempt's row (share-locked), its owner's standing (active, trainee) and only
+    the changed items; one upsert whose ``WHERE answers.seq < excluded.seq`` writes every change and
+    keeps the newest save of each item even between concurrent requests. A submit or the deadline
+    sweep (which update the attempt's row) waits for this save and grades it, or comes first and this
+    save is refused with the new state.
     """
     positions = set()
     for change in changes:
@@ -130,15 +138,20 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
                 or not isinstance(pos, int) or isinstance(pos, bool)):
             raise ResponseError(f"无效的保存请求: {change!r}")
         positions.add(pos)
+    trainee = (select(UserRole.id).where(UserRole.user_id == User.id, UserRole.role == Role.TRAINEE)
+               .exists().label("trainee"))
     rows = session.execute(
-        select(Attempt.state, Attempt.deadline_at, Attempt.user_id, PaperItem.id, PaperItem.position,
+        select(Attempt.state, Attempt.deadline_at, User.active, trainee, PaperItem.id, PaperItem.position,
                PaperItem.type, PaperItem.option_order)
+        .join(User, User.id == Attempt.user_id)
         .outerjoin(PaperItem, (PaperItem.attempt_id == Attempt.id) & PaperItem.position.in_(positions))
-        .where(Attempt.id == attempt_id)
+        .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
         .with_for_update(read=True, of=Attempt)
     ).all()
-    if not rows or rows[0].user_id != user_id:
+    if not rows:
         raise AttemptNotFound(attempt_id)
+    if not rows[0].active or not rows[0].trainee:
+        raise NotAllowed(user_id)
     state, deadline_at = rows[0].state, rows[0].deadline_at
     Attempt.check_save_allowed(state, deadline_at, now)
     items = {r.position: r for r in rows if r.id is not None}
@@ -154,25 +167,71 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
             latest[item.id] = row
     written: set[int] = set()
     if latest:
-        insert = _upsert_dialect(session)(Answer).values(list(latest.values()))
-        upsert = insert.on_conflict_do_update(
-            index_elements=[Answer.paper_item_id],
-            set_={c: insert.excluded[c] for c in ("response", "flagged", "seq", "saved_at")},
-            where=Answer.seq < insert.excluded.seq,
-        ).returning(Answer.paper_item_id)
-        written = set(session.scalars(upsert))
+        conn = session.connection()
+        written = set(conn.execute(_upsert_answers(conn.dialect.name), list(latest.values())).scalars())
     by_id = {r.id: r.position for r in items.values()}
     saved = sorted(by_id[i] for i in written)
     return SaveResult(saved=saved, stale=sorted(set(positions) - set(saved)), state=state,
                       remaining_seconds=max(0, int((deadline_at - now).total_seconds())))
 
 
-def _upsert_dialect(session: Session):  # noqa: ANN202
-    if session.get_bind().dialect.name == "postgresql":
+@functools.cache
+def _upsert_answers(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (paper_item_id) DO UPDATE … WHERE answers.seq < excluded.seq RETURNING paper_item_id,
+    built once per dialect so its compiled form is reused (the rows come as executemany parameters)."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert
+    table = Answer.__table__
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.paper_item_id],
+        set_={c: stmt.excluded[c] for c in ("response", "flagged", "seq", "saved_at")},
+        where=table.c.seq < stmt.excluded.seq,
+    ).returning(table.c.paper_item_id)
+
+
+def exam_page_items(session: Session, attempt: Attempt) -> list[dict[str, Any]]:
+    """What the exam page shows of each item, in paper order: never a key or an explanation.
+
+    The paper's versions are read in one query of only the columns shown (stem, options), and each
+    (version, option order) is turned into its display form once per process: a version never changes,
+    so when thousands open pool papers at the same minute the work is done once per question.
+    """
+    items = session.execute(
+        select(PaperItem.position, PaperItem.type, PaperItem.points, PaperItem.option_order,
+               PaperItem.question_version_id).where(PaperItem.attempt_id == attempt.id)
+        .order_by(PaperItem.position)).all()
+    wanted = {i.question_version_id for i in items}
+    missing = wanted - _SHOWN.keys()
+    if missing:
+        for vid, stem, options in session.execute(select(QuestionVersion.id, QuestionVersion.stem,
+                                                         QuestionVersion.options)
+                                                  .where(QuestionVersion.id.in_(missing))):
+            _remember(vid, (stem, options))
+    out = []
+    for i in items:
+        out.append({"position": i.position, "type": i.type.value, "type_label": i.type.label, "points": i.points,
+                    **_client_view(i.type, i.question_version_id, tuple(i.option_order))})
+    return out
+
+
+#: question version id → (stem, options): versions are immutable, so this never goes stale
+_SHOWN: dict[int, tuple[str, list[str]]] = {}
+_SHOWN_LIMIT = 50_000
+
+
+def _remember(version_id: int, shown: tuple[str, list[str]]) -> None:
+    if len(_SHOWN) >= _SHOWN_LIMIT:
+        _SHOWN.clear()
+    _SHOWN[version_id] = shown
+
+
+@functools.lru_cache(maxsize=100_000)
+def _client_view(qt: Any, version_id: int, order: tuple[int, ...]) -> dict[str, Any]:
+    stem, options = _SHOWN[version_id]
+    return qtype(qt).client_view(stem, list(options), list(order))
 
 
 def client_state(session: Session, attempt: Attempt, now: datetime) -> dict[str, Any]:

@@ -21,11 +21,11 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from exam.models import Attempt, Certificate, record_audit
+from exam.models import Attempt, Certificate, CertificateSerial, record_audit
 from exam.services.numbering import format_number, parse_serial
 
 #: bump when templates/certificates/certificate.html changes; stored on every certificate issued with it.
@@ -181,9 +181,21 @@ def pending_certificates(session: Session, limit: int = 100) -> list[int]:
 
 
 def _next_serial(session: Session, level_code: str, year: int) -> int:
-    prefix = f"VIP-{level_code}-{year:04d}-"
-    last = session.scalar(select(func.max(Certificate.number)).where(Certificate.number.like(prefix + "%")))
-    return parse_serial(last) + 1 if last else 1
+    """The next serial of (level, year) from its counter row, which stays locked until this transaction ends:
+    concurrent graders take numbers in turn instead of colliding on max + 1."""
+    bump = (update(CertificateSerial).where(CertificateSerial.level_code == level_code, CertificateSerial.year == year)
+            .values(last=CertificateSerial.last + 1).returning(CertificateSerial.last))
+    serial = session.scalar(bump)
+    if serial is None:  # the first certificate of this level and year
+        prefix = f"VIP-{level_code}-{year:04d}-"
+        last = session.scalar(select(func.max(Certificate.number)).where(Certificate.number.like(prefix + "%")))
+        try:
+            with session.begin_nested():
+                session.add(CertificateSerial(level_code=level_code, year=year, last=parse_serial(last) if last else 0))
+        except IntegrityError:
+            pass  # another grader created it meanwhile
+        serial = session.scalar(bump)
+    return serial
 
 
 def find_by_code_or_number(session: Session, token: str) -> Certificate | None:

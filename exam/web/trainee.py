@@ -12,15 +12,38 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from exam import clock
 from exam.extensions import db
-from exam.models import Attempt, AttemptKind, AttemptState, Certificate, IllegalTransition, Level, Role
+from exam.models import (
+    Attempt,
+    AttemptKind,
+    AttemptState,
+    Certificate,
+    Enrolment,
+    IllegalTransition,
+    Level,
+    Role,
+    Sitting,
+)
 from exam.services.assembly import AssemblyError
-from exam.services.attempts import AttemptNotFound, client_state, save_answers, start_attempt
+from exam.services.attempts import (
+    AttemptNotFound,
+    NotAllowed,
+    client_state,
+    exam_page_items,
+    save_answers,
+    start_attempt,
+)
 from exam.services.certificates import china_date
 from exam.services.eligibility import eligibility_by_level
 from exam.services.grading import area_results, finalize_overdue, submit_attempt
 from exam.services.qtypes import ResponseError, qtype
-from exam.services.sittings import SittingError, open_enrolment, start_certification, trainee_enrolments
-from exam.web.access import guard
+from exam.services.sittings import (
+    SittingError,
+    enrolment_attempt,
+    open_enrolment,
+    start_certification,
+    trainee_enrolments,
+)
+from exam.web.access import checks_own_access, guard, session_user_id
 from exam.web.common import certificate_settings, send_certificate
 
 bp = Blueprint("trainee", __name__, url_prefix="/trainee")
@@ -80,6 +103,33 @@ def start(code: str):  # noqa: ANN201
         password=request.form.get("password", ""), remote_addr=request.remote_addr))
 
 
+@bp.route("/sittings/<int:sitting_id>/lobby")
+def lobby(sitting_id: int):  # noqa: ANN201
+    """候考: an enrolled trainee waits here with the server's countdown; at the start time the page enables
+    进入正式考试 and enters on its own after a short random delay, so a room does not click in one instant."""
+    enrolment, now = _own_enrolment(sitting_id), clock.now()
+    sitting = enrolment.sitting
+    return render_template("trainee/lobby.html", sitting=sitting, enrolment=enrolment, now=now,
+                           attempt=enrolment_attempt(db.session, enrolment), **_lobby_state(sitting, now))
+
+
+@bp.route("/sittings/<int:sitting_id>/lobby/state")
+def lobby_state(sitting_id: int):  # noqa: ANN201
+    """The lobby's countdown, from the server's clock (the page re-reads it now and then)."""
+    return jsonify(_lobby_state(_own_enrolment(sitting_id).sitting, clock.now()))
+
+
+def _own_enrolment(sitting_id: int) -> Enrolment:
+    enrolment = db.session.scalars(select(Enrolment).where(
+        Enrolment.sitting_id == sitting_id, Enrolment.user_id == current_user.id)).one_or_none()
+    return enrolment or abort(404)
+
+
+def _lobby_state(sitting: Sitting, now: datetime) -> dict:
+    return {"seconds_to_start": max(0, int((sitting.starts_at - now).total_seconds() + 0.999)),
+            "open": sitting.is_open(now), "closed": now >= sitting.ends_at}
+
+
 @bp.route("/levels/<code>/mock", methods=["POST"])
 def mock(code: str):  # noqa: ANN201
     """A mock exam (模拟考试) at any level, any time: same paper rules and grading, never a certificate."""
@@ -125,11 +175,7 @@ def attempt(attempt_id: int):  # noqa: ANN201
     attempt = _own_attempt(attempt_id)
     if attempt.state is not AttemptState.IN_PROGRESS:
         return redirect(url_for(".result", attempt_id=attempt.id))
-    items = [
-        {"position": i.position, "type": i.type.value, "type_label": i.type.label, "points": i.points,
-         **qtype(i.type).client_view(i.question_version.stem, i.question_version.options, i.option_order)}
-        for i in attempt.items
-    ]
+    items = exam_page_items(db.session, attempt)
     return render_template("trainee/attempt.html", attempt=attempt, items=items,
                            state=client_state(db.session, attempt, clock.now()))
 
@@ -141,16 +187,21 @@ def attempt_state(attempt_id: int):  # noqa: ANN201
 
 
 @bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
+@checks_own_access
 def save(attempt_id: int):  # noqa: ANN201
-    """Autosave: a batch of changes, each with the page's sequence number. Reads only the attempt's row and
-    the changed items; an attempt past its deadline is refused (409) and left to the deadline sweep."""
+    """Autosave: a batch of changes, each with the page's sequence number. One query reads the attempt, its
+    owner's standing and the changed items, one upsert writes (no user, paper or answers loaded); an attempt
+    past its deadline is refused (409) and finalised."""
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("answers"), list):
+        _refuse_non_trainee()
         return jsonify(error="请求格式不正确。"), 400
     try:
-        result = save_answers(db.session, attempt_id, current_user.id, payload["answers"], clock.now())
+        result = save_answers(db.session, attempt_id, session_user_id(), payload["answers"], clock.now())
         db.session.commit()
-    except AttemptNotFound:
+    except (AttemptNotFound, NotAllowed):
+        db.session.rollback()
+        _refuse_non_trainee()
         abort(404)
     except ResponseError as exc:
         db.session.rollback()
@@ -161,6 +212,14 @@ def save(attempt_id: int):  # noqa: ANN201
         return jsonify(error=str(exc), state=attempt.state.value, remaining_seconds=0), 409
     return jsonify(saved=result.saved, stale=result.stale, state=result.state.value,
                    remaining_seconds=result.remaining_seconds)
+
+
+def _refuse_non_trainee() -> None:
+    """The guard's answer for the session's user, on the rare paths of a view that checks its own access."""
+    if not current_user.is_authenticated:
+        abort(401)
+    if not current_user.has_role(Role.TRAINEE):
+        abort(403)
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])

@@ -1,4 +1,4 @@
-"""Certificates are numbered at grading and rendered by background workers: the PDF and its SHA-256
+"""Certificates are numbered from a counter per level and year (certificate_serials) at grading and rendered by background workers: the PDF and its SHA-256
 arrive later (rendered_at), from the values fixed at grading (render_values). On PostgreSQL the job
 queue's tables (Procrastinate) live in their own schema ``procrastinate``.
 
@@ -23,6 +23,19 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('rendered_at', sa.DateTime(), nullable=True))
         batch_op.alter_column('sha256', existing_type=sa.String(length=64), nullable=True)
         batch_op.create_index(batch_op.f('ix_certificates_rendered_at'), ['rendered_at'], unique=False)
+    serials = op.create_table('certificate_serials',
+    sa.Column('level_code', sa.String(length=8), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('last', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('level_code', 'year', name=op.f('pk_certificate_serials'))
+    )
+    # numbers already given: VIP-<level>-<year>-<serial>-<check>
+    last: dict[tuple[str, int], int] = {}
+    for (number,) in op.get_bind().execute(sa.text('SELECT number FROM certificates')):
+        _vip, level, year, serial, _check = number.split('-')
+        last[(level, int(year))] = max(last.get((level, int(year)), 0), int(serial))
+    if last:
+        op.bulk_insert(serials, [{'level_code': lv, 'year': y, 'last': n} for (lv, y), n in last.items()])
     if op.get_bind().dialect.name == 'postgresql':
         from procrastinate.schema import SchemaManager
 
@@ -35,6 +48,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('DROP SCHEMA procrastinate CASCADE')
+    op.drop_table('certificate_serials')
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_certificates_rendered_at'))
         batch_op.alter_column('sha256', existing_type=sa.String(length=64), nullable=False)
