@@ -19,7 +19,9 @@ from exam import create_app
 from exam.cli import alembic_config
 from exam.extensions import db
 from exam.models import User
+from exam.services.attempts import forget_cached_versions
 from exam.services.demo import load_demo
+from exam.services.paper_pools import forget_cached_papers
 
 DEMO_PASSWORD = "test-password"
 
@@ -55,6 +57,8 @@ def _rollback(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     app = request.getfixturevalue("app")
+    forget_cached_versions()
+    forget_cached_papers()
     conn = db.engine.connect()
     outer = conn.begin()
     db.session.remove()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from exam.models import (
@@ -19,7 +19,6 @@ from exam.models import (
     AttemptState,
     Level,
     PaperItem,
-    QuestionVersion,
     Role,
     Sitting,
     User,
@@ -27,12 +26,14 @@ from exam.models import (
     answers_by_item,
     record_audit,
 )
+from exam.services import version_cache
 from exam.services.assembly import Paper
 from exam.services.certificates import CertificateSettings
 from exam.services.grading import finalize_overdue
 from exam.services.paper_pools import take_pool_paper
 from exam.services.papers import draw_paper, seen_questions
 from exam.services.qtypes import ResponseError, qtype
+from exam.services.version_cache import load_shown
 
 
 def start_attempt(session: Session, user: User, level: Level, now: datetime, settings: CertificateSettings,
@@ -61,7 +62,7 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
         session, level, seen, rng, pool=sitting.pool if sitting is not None else None)
     # a pre-assembled paper when the level has a pool (no solving at a synchronized start)
     if taken:  # the same questions as others given this paper, in an order of its own within each section
-        pool_paper_id, paper = taken[0].id, _shuffled_within_sections(taken[1], rng)
+        pool_paper_id, paper = taken[0], _shuffled_within_sections(taken[1], rng)
     else:
         pool_paper_id, paper = None, draw_paper(session, level, rng, seen=seen)
     attempt = Attempt(
@@ -70,9 +71,11 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
         total_points=paper.total_points, pool_paper_id=pool_paper_id, kind=kind,
         sitting_id=sitting.id if sitting is not None else None,
     )
-    attempt.items = _paper_items(paper, rng, session)
     session.add(attempt)
     session.flush()
+    # one multi-row INSERT (the ORM's unit of work would track 85 objects nobody reads in this request)
+    session.connection().execute(insert(PaperItem.__table__),
+                                 [{"attempt_id": attempt.id, **row} for row in _paper_items(paper, rng, session)])
     if paper.repeated:
         record_audit(session, at=now, actor_id=user.id, action="attempt.repeats", entity=attempt,
                      repeated=paper.repeated, note="题库不足, 重考试卷含此前见过的题目 (已尽量少)")
@@ -88,18 +91,17 @@ def _shuffled_within_sections(paper: Paper, rng: random.Random) -> Paper:
     return dataclasses.replace(paper, items=tuple(e for items in sections.values() for e in items))
 
 
-def _paper_items(paper: Paper, rng: random.Random, session: Session) -> list[PaperItem]:
-    versions = {v.id: v for v in session.scalars(
-        select(QuestionVersion).where(QuestionVersion.id.in_([e.version_id for e in paper.items]))
-    )}
+def _paper_items(paper: Paper, rng: random.Random, session: Session) -> list[dict[str, Any]]:
+    """The paper's rows for ``paper_items``: points, cell and a shuffled option order per choice item."""
+    shown = load_shown(session, {e.version_id for e in paper.items if e.type.is_choice})
     items = []
     for pos, e in enumerate(paper.items, start=1):
         order: list[int] = []
         if e.type.is_choice:
-            order = list(range(len(versions[e.version_id].options)))
+            order = list(range(len(shown[e.version_id][1])))
             rng.shuffle(order)
-        items.append(PaperItem(position=pos, question_version_id=e.version_id, area_code=e.area, type=e.type,
-                               difficulty=e.difficulty, points=e.points, option_order=order))
+        items.append({"position": pos, "question_version_id": e.version_id, "area_code": e.area, "type": e.type,
+                      "difficulty": e.difficulty, "points": e.points, "option_order": order})
     return items
 
 
@@ -140,7 +142,8 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
         positions.add(pos)
     trainee = (select(UserRole.id).where(UserRole.user_id == User.id, UserRole.role == Role.TRAINEE)
                .exists().label("trainee"))
-    rows = session.execute(
+    conn = session.connection()  # plain rows through Core: no ORM state for a request that loads no objects
+    rows = conn.execute(
         select(Attempt.state, Attempt.deadline_at, User.active, trainee, PaperItem.id, PaperItem.position,
                PaperItem.type, PaperItem.option_order)
         .join(User, User.id == Attempt.user_id)
@@ -167,7 +170,6 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
             latest[item.id] = row
     written: set[int] = set()
     if latest:
-        conn = session.connection()
         written = set(conn.execute(_upsert_answers(conn.dialect.name), list(latest.values())).scalars())
     by_id = {r.id: r.position for r in items.values()}
     saved = sorted(by_id[i] for i in written)
@@ -203,13 +205,7 @@ def exam_page_items(session: Session, attempt: Attempt) -> list[dict[str, Any]]:
         select(PaperItem.position, PaperItem.type, PaperItem.points, PaperItem.option_order,
                PaperItem.question_version_id).where(PaperItem.attempt_id == attempt.id)
         .order_by(PaperItem.position)).all()
-    wanted = {i.question_version_id for i in items}
-    missing = wanted - _SHOWN.keys()
-    if missing:
-        for vid, stem, options in session.execute(select(QuestionVersion.id, QuestionVersion.stem,
-                                                         QuestionVersion.options)
-                                                  .where(QuestionVersion.id.in_(missing))):
-            _remember(vid, (stem, options))
+    load_shown(session, {i.question_version_id for i in items})
     out = []
     for i in items:
         out.append({"position": i.position, "type": i.type.value, "type_label": i.type.label, "points": i.points,
@@ -217,34 +213,27 @@ def exam_page_items(session: Session, attempt: Attempt) -> list[dict[str, Any]]:
     return out
 
 
-#: question version id → (stem, options): versions are immutable, so this never goes stale
-_SHOWN: dict[int, tuple[str, list[str]]] = {}
-_SHOWN_LIMIT = 50_000
-
-
-def _remember(version_id: int, shown: tuple[str, list[str]]) -> None:
-    if len(_SHOWN) >= _SHOWN_LIMIT:
-        _SHOWN.clear()
-    _SHOWN[version_id] = shown
-
-
 @functools.lru_cache(maxsize=100_000)
 def _client_view(qt: Any, version_id: int, order: tuple[int, ...]) -> dict[str, Any]:
-    stem, options = _SHOWN[version_id]
+    stem, options = version_cache.SHOWN[version_id]
     return qtype(qt).client_view(stem, list(options), list(order))
 
 
+def forget_cached_versions() -> None:
+    """Drop the process's copies of question versions (tests, whose rolled-back rows may reuse ids)."""
+    version_cache.forget()
+    _client_view.cache_clear()
+
+
 def client_state(session: Session, attempt: Attempt, now: datetime) -> dict[str, Any]:
-    """Everything the exam page needs to resume: saved answers, flags, the true remaining time."""
-    answers = answers_by_item(session, attempt.id)
+    """Everything the exam page needs to resume: saved answers, flags, the true remaining time (plain rows of
+    the saved answers only: a page opened at the start has none)."""
     saved = {}
-    for item in attempt.items:
-        a = answers.get(item.id)
-        if a is not None:
-            saved[str(item.position)] = {
-                "response": qtype(item.type).display(a.response, item.option_order),
-                "flagged": a.flagged, "seq": a.seq,
-            }
+    for position, item_type, order, response, flagged, seq in session.connection().execute(
+            select(PaperItem.position, PaperItem.type, PaperItem.option_order, Answer.response, Answer.flagged,
+                   Answer.seq).join(PaperItem, PaperItem.id == Answer.paper_item_id)
+            .where(Answer.attempt_id == attempt.id)):
+        saved[str(position)] = {"response": qtype(item_type).display(response, order), "flagged": flagged, "seq": seq}
     return {
         "attempt": attempt.id,
         "state": attempt.state.value,

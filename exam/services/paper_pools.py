@@ -88,28 +88,53 @@ def build_pool(session: Session, level: Level, *, size: int = DEFAULT_POOL_SIZE,
 
 
 def pool_paper(stored: PoolPaper, level_code: str) -> Paper:
-    return Paper(level_code, tuple(PaperEntry(qid, vid, area, QuestionType(t), pts, Difficulty(d))
-                                   for qid, vid, area, t, d, pts in stored.items))
+    return _paper_of(stored.items, level_code)
 
 
 def take_pool_paper(session: Session, level: Level, seen: set[int], rng: random.Random,
-                    pool: PaperPool | None = None) -> tuple[PoolPaper, Paper] | None:
+                    pool: PaperPool | None = None) -> tuple[int, Paper] | None:
     """The least given paper of ``pool`` (a sitting's own) or else the level's active pool (ties broken at random, so workers starting
     hundreds of attempts at once spread them) that holds none of ``seen`` and only questions still
     active; None when there is no pool or no such paper (the caller then draws one)."""
     pool = pool or active_pool(session, level)
     if pool is None:
         return None
-    candidates = sorted(pool.papers, key=lambda p: (p.assigned, rng.random()))
-    usable = [p for p in candidates if not seen.intersection(row[0] for row in p.items)]
+    papers = session.execute(select(PoolPaper.id, PoolPaper.assigned).where(PoolPaper.pool_id == pool.id)).all()
+    candidates = sorted(papers, key=lambda p: (p.assigned, rng.random()))
+    contents = {p.id: _pool_paper_items(session, p.id) for p in candidates}
+    usable = [p for p in candidates if not seen.intersection(row[0] for row in contents[p.id])]
     if not usable:
         return None
     retired = set(session.scalars(select(Question.id).where(
-        Question.id.in_({row[0] for p in usable for row in p.items}), Question.status != QuestionStatus.ACTIVE)))
+        Question.id.in_({row[0] for p in usable for row in contents[p.id]}), Question.status != QuestionStatus.ACTIVE)))
     for stored in usable:
-        if retired.intersection(row[0] for row in stored.items):
+        if retired.intersection(row[0] for row in contents[stored.id]):
             continue
         # counted in the database, so concurrent starts on several workers spread over the papers
         session.execute(update(PoolPaper).where(PoolPaper.id == stored.id).values(assigned=PoolPaper.assigned + 1))
-        return stored, pool_paper(stored, level.code)
+        return stored.id, _paper_of(contents[stored.id], level.code)
     return None
+
+
+#: pool paper id → its stored rows; a stored paper never changes, so the cache never goes stale
+_POOL_ITEMS: dict[int, list[list]] = {}
+
+
+def _pool_paper_items(session: Session, paper_id: int) -> list[list]:
+    """A pool paper's item rows, read from the database once per process (many starts take the same few papers)."""
+    rows = _POOL_ITEMS.get(paper_id)
+    if rows is None:
+        if len(_POOL_ITEMS) > 10_000:
+            _POOL_ITEMS.clear()
+        rows = _POOL_ITEMS[paper_id] = session.scalar(select(PoolPaper.items).where(PoolPaper.id == paper_id))
+    return rows
+
+
+def _paper_of(rows: list[list], level_code: str) -> Paper:
+    return Paper(level_code, tuple(PaperEntry(qid, vid, area, QuestionType(t), pts, Difficulty(d))
+                                   for qid, vid, area, t, d, pts in rows))
+
+
+def forget_cached_papers() -> None:
+    """Drop the process's copies of stored papers (tests, whose rolled-back rows may reuse ids)."""
+    _POOL_ITEMS.clear()

@@ -35,7 +35,7 @@ from exam.services.attempts import (
 from exam.services.certificates import china_date
 from exam.services.eligibility import eligibility_by_level
 from exam.services.grading import area_results, finalize_overdue, submit_attempt
-from exam.services.qtypes import ResponseError, qtype
+from exam.services.qtypes import ResponseError
 from exam.services.sittings import (
     SittingError,
     enrolment_attempt,

@@ -1,0 +1,119 @@
+"""Exam day: the lobby, the server's clock at the start, autosave's guarantees on the lean path, certificates
+rendered outside the trainee's request, and the whole day through a real server on both databases."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from helpers import answer_all, open_sitting, render_certificates
+from sqlalchemy import func, select
+
+from exam.extensions import db
+from exam.models import Attempt, Certificate, Sitting
+from exam.services import certificates
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_lobby_counts_down_by_the_servers_clock_and_nobody_enters_before_the_start(client, auth, clock):
+    sitting, _report = open_sitting("L4", ["trainee1"], now=clock.now)
+    for other in db.session.scalars(select(Sitting).where(Sitting.id != sitting.id)):  # the demo's open sittings
+        other.starts_at, other.ends_at = clock.now - timedelta(days=2), clock.now - timedelta(days=1)
+    sitting.starts_at = clock.now.replace(microsecond=0) + timedelta(minutes=10)
+    db.session.commit()
+    auth.login("trainee1")
+    lobby = client.get(f"/trainee/sittings/{sitting.id}/lobby")
+    assert lobby.status_code == 200 and "距开考还有" in lobby.text and 'data-seconds="600"' in lobby.text
+    assert client.get(f"/trainee/sittings/{sitting.id}/lobby/state").get_json()["seconds_to_start"] == 600
+    early = client.post("/trainee/levels/L4/start")
+    assert "/trainee/attempts/" not in early.location  # refused: the window opens at the start time
+    assert db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.sitting_id == sitting.id)) == 0
+    clock.advance(minutes=10)
+    opened = client.post("/trainee/levels/L4/start")
+    assert "/trainee/attempts/" in opened.location
+    page = client.get(opened.location)
+    assert page.status_code == 200 and "剩余时间" in page.text
+    assert '"answer"' not in page.text and "explanation" not in page.text  # keys never reach the page
+
+
+def test_another_trainees_lobby_is_not_found(client, auth, clock):
+    sitting, _report = open_sitting("L4", ["trainee1"], now=clock.now)
+    auth.login("trainee2")
+    assert client.get(f"/trainee/sittings/{sitting.id}/lobby").status_code == 404
+
+
+def _started(client, auth, clock):
+    sitting, _report = open_sitting("L4", ["trainee1"], now=clock.now)
+    auth.login("trainee1")
+    location = client.post("/trainee/levels/L4/start").location
+    return db.session.get(Attempt, int(location.rsplit("/", 1)[1]))
+
+
+def test_an_older_save_never_overwrites_a_newer_one_and_a_batch_keeps_its_newest_change(client, auth, clock):
+    attempt = _started(client, auth, clock)
+    url = f"/trainee/attempts/{attempt.id}/answers"
+    first = client.post(url, json={"answers": [{"item": 1, "response": True, "seq": 5},
+                                               {"item": 1, "response": False, "seq": 6}]})
+    assert first.status_code == 200 and first.get_json()["saved"] == [1]
+    stale = client.post(url, json={"answers": [{"item": 1, "response": True, "seq": 4}]})
+    assert stale.get_json() == {**stale.get_json(), "saved": [], "stale": [1]}
+    state = client.get(f"/trainee/attempts/{attempt.id}/state").get_json()
+    assert state["answers"]["1"]["response"] is False and state["answers"]["1"]["seq"] == 6
+
+
+def test_a_save_after_the_deadline_is_refused_with_409(client, auth, clock):
+    attempt = _started(client, auth, clock)
+    clock.advance(minutes=91)
+    late = client.post(f"/trainee/attempts/{attempt.id}/answers",
+                       json={"answers": [{"item": 1, "response": True, "seq": 1}]})
+    assert late.status_code == 409 and late.get_json()["state"] == "graded"
+
+
+def test_submit_returns_before_any_pdf_is_rendered_and_the_worker_renders_it_once(client, auth, clock, monkeypatch):
+    rendered = []
+    real = certificates.render_certificate_pdf
+    monkeypatch.setattr(certificates, "render_certificate_pdf", lambda values: rendered.append(values) or real(values))
+    attempt = _started(client, auth, clock)
+    answer_all(client, attempt)
+    result = client.post(f"/trainee/attempts/{attempt.id}/submit", follow_redirects=True)
+    cert = db.session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).one()
+    assert rendered == [] and cert.pdf is None and "证书生成中" in result.text
+    pending = client.get(f"/trainee/certificates/{cert.id}.pdf")
+    assert pending.status_code == 202 and "证书生成中" in pending.text
+    assert render_certificates() == 1 and len(rendered) == 1
+    assert render_certificates() == 0 and len(rendered) == 1  # never rendered twice
+    pdf = client.get(f"/trainee/certificates/{cert.id}.pdf")
+    assert pdf.status_code == 200 and pdf.data == db.session.get(Certificate, cert.id).pdf
+
+
+def _run_bench(*args: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "EXAM_TEST_DATABASE_URL"}
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_examday.py"), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("summary: "))
+    return json.loads(line.removeprefix("summary: "))
+
+
+@pytest.mark.skipif(bool(os.environ.get("EXAM_TEST_DATABASE_URL")), reason="the SQLite pass runs the classroom")
+def test_a_classroom_on_the_embedded_default_starts_saves_and_submits_at_once_with_no_5xx():
+    """50 trainees through a real gunicorn (4 processes) on SQLite: mock exams and the certification opened at
+    the same moment, autosaves and submits; not one 5xx, every acknowledged answer kept."""
+    summary = _run_bench("--db", "sqlite", "--candidates", "50", "--saves", "6", "--no-faults", "--mock-rush",
+                         "--floor-requests", "200")
+    assert summary["problems"] == [] and summary["acknowledged answers lost"] == 0
+    assert sum(summary["retried"].values()) == 0, summary["retried"]  # no 5xx, no dropped connection
+    assert summary["attempts"] == 50 and summary["passed"] > 0
+
+
+@pytest.mark.skipif(not os.environ.get("EXAM_TEST_DATABASE_URL"), reason="the PostgreSQL pass runs the faults")
+def test_exam_day_on_postgresql_loses_nothing_through_a_killed_worker_and_a_database_restart():
+    summary = _run_bench("--candidates", "40", "--saves", "6", "--floor-requests", "200")
+    assert summary["problems"] == [] and summary["acknowledged answers lost"] == 0
+    assert len(summary["faults"]) == 2 and summary["candidates with two attempts"] == 0
+    assert summary["attempts not graded"] == 0 and summary["passed without a certificate"] == 0
