@@ -23,7 +23,6 @@ from exam.models import (
     Sitting,
     User,
     UserRole,
-    answers_by_item,
     record_audit,
 )
 from exam.services import version_cache
