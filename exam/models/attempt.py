@@ -92,9 +92,6 @@ class Attempt(Base):
     def is_overdue(self, now: datetime) -> bool:
         return self.state is AttemptState.IN_PROGRESS and now >= self.deadline_at
 
-    def check_can_save(self, now: datetime) -> None:
-        self.check_save_allowed(self.state, self.deadline_at, now)
-
     @staticmethod
     def check_save_allowed(state: AttemptState, deadline_at: datetime, now: datetime) -> None:
         """The rule of saving, for callers that read only the state and the deadline."""
