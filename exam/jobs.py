@@ -44,6 +44,8 @@ SWEEP_BATCH = 200
 QUEUE = "certificates"
 
 _queues: dict[str, Any] = {}
+#: database URLs whose queue this process has opened for deferring (lazily, after gunicorn forked it)
+_opened: set[str] = set()
 _open_lock = threading.Lock()
 #: the Flask app the worker's tasks run in (set by ``run_worker``)
 _worker_app: Flask | None = None
@@ -148,11 +150,12 @@ def defer_rendering(app: Flask, certificate_ids: list[int]) -> None:
     if not certificate_ids or not uses_queue(app):
         return
     try:
-        queue = job_queue(app.config["DATABASE_URL"])
+        url = app.config["DATABASE_URL"]
+        queue = job_queue(url)
         with _open_lock:
-            connector = queue.connector.get_sync_connector()
-            if getattr(connector, "_pool", None) is None:
+            if url not in _opened:
                 queue.open()
+                _opened.add(url)
         queue.tasks["render_certificate"].batch_defer(*({"certificate_id": i} for i in certificate_ids))
     except Exception:  # noqa: BLE001  (the database may be restarting; the sweep catches up)
         log.warning("could not queue certificate rendering for %s; the sweep will render them",

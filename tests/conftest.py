@@ -19,9 +19,8 @@ from exam import create_app
 from exam.cli import alembic_config
 from exam.extensions import db
 from exam.models import User
-from exam.services.attempts import forget_cached_versions
+from exam.services import version_cache
 from exam.services.demo import load_demo
-from exam.services.paper_pools import forget_cached_papers
 
 DEMO_PASSWORD = "test-password"
 
@@ -57,8 +56,7 @@ def _rollback(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     app = request.getfixturevalue("app")
-    forget_cached_versions()
-    forget_cached_papers()
+    version_cache.forget()
     conn = db.engine.connect()
     outer = conn.begin()
     db.session.remove()

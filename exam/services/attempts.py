@@ -25,14 +25,13 @@ from exam.models import (
     UserRole,
     record_audit,
 )
-from exam.services import version_cache
 from exam.services.assembly import Paper
 from exam.services.certificates import CertificateSettings
 from exam.services.grading import finalize_overdue
 from exam.services.paper_pools import take_pool_paper
 from exam.services.papers import draw_paper, seen_questions
 from exam.services.qtypes import ResponseError, qtype
-from exam.services.version_cache import load_shown
+from exam.services.version_cache import client_view, load_shown
 
 
 def start_attempt(session: Session, user: User, level: Level, now: datetime, settings: CertificateSettings,
@@ -208,20 +207,8 @@ def exam_page_items(session: Session, attempt: Attempt) -> list[dict[str, Any]]:
     out = []
     for i in items:
         out.append({"position": i.position, "type": i.type.value, "type_label": i.type.label, "points": i.points,
-                    **_client_view(i.type, i.question_version_id, tuple(i.option_order))})
+                    **client_view(i.type, i.question_version_id, tuple(i.option_order))})
     return out
-
-
-@functools.lru_cache(maxsize=100_000)
-def _client_view(qt: Any, version_id: int, order: tuple[int, ...]) -> dict[str, Any]:
-    stem, options = version_cache.SHOWN[version_id]
-    return qtype(qt).client_view(stem, list(options), list(order))
-
-
-def forget_cached_versions() -> None:
-    """Drop the process's copies of question versions (tests, whose rolled-back rows may reuse ids)."""
-    version_cache.forget()
-    _client_view.cache_clear()
 
 
 def client_state(session: Session, attempt: Attempt, now: datetime) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from exam.models import (
 from exam.services.assembly import Paper, PaperEntry
 from exam.services.papers import bank_candidates, level_rules
 from exam.services.pools import DEFAULT_POOL_SIZE, ItemStats, assemble_pool, expected_score
+from exam.services.version_cache import load_pool_papers
 from question_bank import Difficulty, QuestionType
 
 
@@ -101,7 +102,7 @@ def take_pool_paper(session: Session, level: Level, seen: set[int], rng: random.
         return None
     papers = session.execute(select(PoolPaper.id, PoolPaper.assigned).where(PoolPaper.pool_id == pool.id)).all()
     candidates = sorted(papers, key=lambda p: (p.assigned, rng.random()))
-    contents = {p.id: _pool_paper_items(session, p.id) for p in candidates}
+    contents = load_pool_papers(session, {p.id for p in candidates})
     usable = [p for p in candidates if not seen.intersection(row[0] for row in contents[p.id])]
     if not usable:
         return None
@@ -116,25 +117,7 @@ def take_pool_paper(session: Session, level: Level, seen: set[int], rng: random.
     return None
 
 
-#: pool paper id → its stored rows; a stored paper never changes, so the cache never goes stale
-_POOL_ITEMS: dict[int, list[list]] = {}
-
-
-def _pool_paper_items(session: Session, paper_id: int) -> list[list]:
-    """A pool paper's item rows, read from the database once per process (many starts take the same few papers)."""
-    rows = _POOL_ITEMS.get(paper_id)
-    if rows is None:
-        if len(_POOL_ITEMS) > 10_000:
-            _POOL_ITEMS.clear()
-        rows = _POOL_ITEMS[paper_id] = session.scalar(select(PoolPaper.items).where(PoolPaper.id == paper_id))
-    return rows
-
-
 def _paper_of(rows: list[list], level_code: str) -> Paper:
     return Paper(level_code, tuple(PaperEntry(qid, vid, area, QuestionType(t), pts, Difficulty(d))
                                    for qid, vid, area, t, d, pts in rows))
 
-
-def forget_cached_papers() -> None:
-    """Drop the process's copies of stored papers (tests, whose rolled-back rows may reuse ids)."""
-    _POOL_ITEMS.clear()
