@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, DateTime, ForeignKey, LargeBinary, String, Text, and_
+from sqlalchemy import JSON, ColumnElement, Date, DateTime, ForeignKey, LargeBinary, String, Text, and_
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from exam.models.base import Base
@@ -42,7 +42,7 @@ class Certificate(Base):
     revoke_reason: Mapped[str] = mapped_column(Text, default="")
     template_version: Mapped[str] = mapped_column(String(16))
     #: the plain values the PDF is rendered from, fixed when the certificate is issued at grading
-    render_values: Mapped[dict[str, Any] | None]
+    render_values: Mapped[dict[str, Any] | None] = deferred(mapped_column(JSON))
     #: None until a background worker has rendered the PDF (证书生成中); after that pdf and sha256 never change
     rendered_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))

@@ -206,8 +206,10 @@ def exam_page_items(session: Session, attempt: Attempt) -> list[dict[str, Any]]:
     load_shown(session, {i.question_version_id for i in items})
     out = []
     for i in items:
+        order = tuple(i.option_order)
         out.append({"position": i.position, "type": i.type.value, "type_label": i.type.label, "points": i.points,
-                    **client_view(i.type, i.question_version_id, tuple(i.option_order))})
+                    "version_id": i.question_version_id, "order": order,
+                    **client_view(i.type, i.question_version_id, order)})
     return out
 
 

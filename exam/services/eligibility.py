@@ -6,6 +6,8 @@ are set), the certificates held, and an administrator's override for one trainee
 """
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -49,10 +51,27 @@ class Eligibility:
 
 def routes_by_level(levels: list[Level]) -> dict[str, LevelEligibility]:
     """Each level's routes: what the administrator saved, the standard's defaults otherwise."""
+    return _parsed_routes(_saved_routes((lv.code, lv.eligibility_routes) for lv in levels))
+
+
+def current_routes(session: Session) -> dict[str, LevelEligibility]:
+    """``routes_by_level`` of every level, reading only the saved routes (every trainee's start reads them)."""
+    return _parsed_routes(_saved_routes(session.execute(select(Level.code, Level.eligibility_routes))))
+
+
+def _saved_routes(rows: Any) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((code, json.dumps(saved.get("routes") or None, sort_keys=True, ensure_ascii=False))
+                        for code, saved in rows))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_routes(saved: tuple[tuple[str, str], ...]) -> dict[str, LevelEligibility]:
+    """Parsed once per distinct set of saved routes (the result is immutable)."""
     doc = rules_to_json(default_rules())
-    for lv in levels:
-        if lv.eligibility_routes.get("routes"):
-            doc["levels"][lv.code] = lv.eligibility_routes["routes"]
+    for code, text in saved:
+        routes = json.loads(text)
+        if routes:
+            doc["levels"][code] = routes
     return rules_from_json(doc)
 
 
@@ -96,11 +115,12 @@ def facts_of_many(session: Session, users: list[User], today: date) -> dict[int,
                 select(TrainingRecord.user_id, Level.code, TrainingRecord.hours)
                 .join(Level, TrainingRecord.level_id == Level.id).where(TrainingRecord.user_id.in_(chunk))):
             training[uid][code] = hours
-        for code, c in session.execute(select(Level.code, Certificate).join(Level, Certificate.level_id == Level.id)
-                                       .where(Certificate.user_id.in_(chunk))):
-            if c.status_on(today) is CertificateStatus.VALID:
-                held = certs[c.user_id]
-                held[code] = min(held.get(code, c.issued_on), c.issued_on)
+        for uid, code, issued_on in session.execute(
+                select(Certificate.user_id, Level.code, Certificate.issued_on)
+                .join(Level, Certificate.level_id == Level.id)
+                .where(Certificate.user_id.in_(chunk), Certificate.having_status(CertificateStatus.VALID, today))):
+            held = certs[uid]
+            held[code] = min(held.get(code, issued_on), issued_on)
     return {u.id: TraineeFacts(job_start=u.job_start_date, breaks=tuple(breaks[u.id]), training_hours=training[u.id],
                                probation_passed=u.probation_passed_on is not None, certificates=certs[u.id])
             for u in users}
@@ -122,7 +142,7 @@ def decide(facts: TraineeFacts, level: Level, rules: LevelEligibility, today: da
 
 def eligibility_by_level(session: Session, user: User, levels: list[Level], today: date) -> dict[int, Eligibility]:
     facts = trainee_facts(session, user, today)
-    rules = routes_by_level(list(session.scalars(select(Level))))
+    rules = current_routes(session)
     overrides = {o.level_id: o for o in session.scalars(
         select(EligibilityOverride).where(EligibilityOverride.user_id == user.id))}
     return {lv.id: decide(facts, lv, rules[lv.code], today, overrides.get(lv.id)) for lv in levels}
@@ -131,7 +151,7 @@ def eligibility_by_level(session: Session, user: User, levels: list[Level], toda
 def eligibility_of_many(session: Session, users: list[User], level: Level, today: date) -> dict[int, Eligibility]:
     """``level``'s decision for each of ``users``, reading the facts in bulk."""
     facts = facts_of_many(session, users, today)
-    rules = routes_by_level(list(session.scalars(select(Level))))[level.code]
+    rules = current_routes(session)[level.code]
     overrides: dict[int, EligibilityOverride] = {}
     ids = [u.id for u in users]
     for i in range(0, len(ids), 500):

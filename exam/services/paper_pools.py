@@ -106,11 +106,11 @@ def take_pool_paper(session: Session, level: Level, seen: set[int], rng: random.
     usable = [p for p in candidates if not seen.intersection(row[0] for row in contents[p.id])]
     if not usable:
         return None
-    retired = set(session.scalars(select(Question.id).where(
-        Question.id.in_({row[0] for p in usable for row in contents[p.id]}), Question.status != QuestionStatus.ACTIVE)))
     for stored in usable:
-        if retired.intersection(row[0] for row in contents[stored.id]):
-            continue
+        ids = {row[0] for row in contents[stored.id]}
+        if session.scalar(select(Question.id).where(Question.id.in_(ids), Question.status != QuestionStatus.ACTIVE)
+                          .limit(1)) is not None:
+            continue  # a question retired since the pool was built: the next paper
         # counted in the database, so concurrent starts on several workers spread over the papers
         session.execute(update(PoolPaper).where(PoolPaper.id == stored.id).values(assigned=PoolPaper.assigned + 1))
         return stored.id, _paper_of(contents[stored.id], level.code)

@@ -8,6 +8,7 @@ disagree with the database.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +23,8 @@ SHOWN: dict[int, tuple[str, list[str]]] = {}
 KEYS: dict[int, Any] = {}
 #: pool paper id → its item rows [question id, version id, area, type, difficulty, points]
 POOL_PAPERS: dict[int, list[list]] = {}
+#: anything computed from the content above alone (e.g. an item's rendered HTML), keyed by its inputs
+DERIVED: dict[tuple, Any] = {}
 LIMIT = 50_000
 
 
@@ -50,6 +53,16 @@ def client_view(qt: Any, version_id: int, order: tuple[int, ...]) -> dict[str, A
     return qtype(qt).client_view(stem, list(options), list(order))
 
 
+def derived(key: tuple, build: Callable[[], Any]) -> Any:
+    """``build()`` once per process for ``key``, which must name every input it depends on (version ids, …)."""
+    value = DERIVED.get(key)
+    if value is None:
+        if len(DERIVED) >= LIMIT:
+            DERIVED.clear()
+        value = DERIVED[key] = build()
+    return value
+
+
 def _fill(session: Session, cache: dict[int, Any], ids: set[int], *columns: Any, key: Any = QuestionVersion.id) -> None:
     missing = ids - cache.keys()
     if not missing:
@@ -66,4 +79,5 @@ def forget() -> None:
     SHOWN.clear()
     KEYS.clear()
     POOL_PAPERS.clear()
+    DERIVED.clear()
     client_view.cache_clear()
