@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from exam.models import (
@@ -161,17 +161,9 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
                 or not isinstance(pos, int) or isinstance(pos, bool)):
             raise ResponseError(f"无效的保存请求: {change!r}")
         positions.add(pos)
-    trainee = (select(UserRole.id).where(UserRole.user_id == User.id, UserRole.role == Role.TRAINEE)
-               .exists().label("trainee"))
     conn = session.connection()  # plain rows through Core: no ORM state for a request that loads no objects
-    rows = conn.execute(
-        select(Attempt.state, Attempt.deadline_at, User.active, trainee, PaperItem.id, PaperItem.position,
-               PaperItem.type, PaperItem.option_order)
-        .join(User, User.id == Attempt.user_id)
-        .outerjoin(PaperItem, (PaperItem.attempt_id == Attempt.id) & PaperItem.position.in_(positions))
-        .where(Attempt.id == attempt_id, Attempt.user_id == user_id)
-        .with_for_update(read=True, of=Attempt)
-    ).all()
+    rows = conn.execute(_save_read(), {"attempt_id": attempt_id, "user_id": user_id,
+                                       "positions": sorted(positions)}).all()
     if not rows:
         raise AttemptNotFound(attempt_id)
     if not rows[0].active or not rows[0].trainee:
@@ -196,6 +188,21 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
     saved = sorted(by_id[i] for i in written)
     return SaveResult(saved=saved, stale=sorted(set(positions) - set(saved)), state=state,
                       remaining_seconds=max(0, int((deadline_at - now).total_seconds())))
+
+
+@functools.cache
+def _save_read() -> Any:
+    """The attempt's row (share-locked), its owner's standing and the changed items, built once (the hot
+    path of exam day executes it with new values only)."""
+    trainee = (select(UserRole.id).where(UserRole.user_id == User.id, UserRole.role == Role.TRAINEE)
+               .exists().label("trainee"))
+    return (select(Attempt.state, Attempt.deadline_at, User.active, trainee, PaperItem.id, PaperItem.position,
+                   PaperItem.type, PaperItem.option_order)
+            .join(User, User.id == Attempt.user_id)
+            .outerjoin(PaperItem, (PaperItem.attempt_id == Attempt.id)
+                       & PaperItem.position.in_(bindparam("positions", expanding=True)))
+            .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
+            .with_for_update(read=True, of=Attempt))
 
 
 @functools.cache
