@@ -41,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -93,6 +93,8 @@ class Phase:
     name: str
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    #: why requests were retried: "HTTP 500", "ServerDisconnectedError", …
+    why: Counter = field(default_factory=Counter)
     started: float = 0.0
     ended: float = 0.0
 
@@ -102,6 +104,8 @@ class Phase:
         p95 = lat[min(len(lat) - 1, int(len(lat) * 0.95))]
         text = (f"{self.name:<22} {n:>7} in {secs:6.1f} s = {n / secs:7.1f}/s   p50 {statistics.median(lat) * 1000:6.0f} ms"
                 f"   p95 {p95 * 1000:6.0f} ms   max {lat[-1] * 1000:6.0f} ms   retried {self.errors}")
+        if self.why:
+            text += " (" + ", ".join(f"{k} × {v}" for k, v in self.why.most_common()) + ")"
         if floor is not None and floor.latencies:
             text += f"   = {100 * (n / secs) / floor.rate:.0f} % of floor"
         return text
@@ -157,9 +161,11 @@ class Browser:
                         return resp.status, body, dict(resp.headers)
                     if resp.status < 500:
                         raise RuntimeError(f"{method} {url}: HTTP {resp.status}: {body[:300]}")
-            except (TimeoutError, self.aiohttp.ClientError, ConnectionError):
-                pass
+                    why = f"HTTP {resp.status}"
+            except (TimeoutError, self.aiohttp.ClientError, ConnectionError) as exc:
+                why = type(exc).__name__
             phase.errors += 1
+            phase.why[why] += 1
             if time.monotonic() > end:
                 raise RuntimeError(f"{method} {url}: still failing after {retry_for} s")
             await asyncio.sleep(0.3 + random.random() * 0.5)
