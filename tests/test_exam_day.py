@@ -117,3 +117,20 @@ def test_exam_day_on_postgresql_loses_nothing_through_a_killed_worker_and_a_data
     assert summary["problems"] == [] and summary["acknowledged answers lost"] == 0
     assert len(summary["faults"]) == 2 and summary["candidates with two attempts"] == 0
     assert summary["attempts not graded"] == 0 and summary["passed without a certificate"] == 0
+
+
+def test_a_save_while_the_database_restarts_gets_503_with_retry_after(client, auth, clock, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from exam.web import trainee
+
+    attempt = _started(client, auth, clock)
+
+    def dropped(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"), connection_invalidated=True)
+
+    monkeypatch.setattr(trainee, "save_answers", dropped)
+    response = client.post(f"/trainee/attempts/{attempt.id}/answers",
+                           json={"answers": [{"item": 1, "response": True, "seq": 1}]})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+    assert "稍后重试" in response.get_json()["error"]
