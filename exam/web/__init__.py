@@ -14,19 +14,19 @@ def register_blueprints(app: Flask) -> None:
     for module in (auth, public, trainee, trainer, bank, rules, hr, hr_facts, sittings, admin, api):
         app.register_blueprint(module.bp)
 
-    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import OperationalError
 
-    @app.errorhandler(DBAPIError)
-    def database_unavailable(exc: DBAPIError):  # noqa: ANN202
-        """The database dropped the connection (a restart, a failover): nothing was written, so say "try again"
-        (503 with Retry-After; the exam page retries its saves by itself). Other database errors stay 500s."""
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc: OperationalError):  # noqa: ANN202
+        """The database could not do the work now (restarting, failing over, refusing connections, a deadlock
+        or lock timeout): the transaction was rolled back and nothing was written, so say "try again" (503
+        with Retry-After; the exam page retries its saves by itself). Errors of the request itself stay 500s."""
         from flask import jsonify, request
 
         from exam.extensions import db
 
+        app.logger.warning("database unavailable: %s", exc.orig)
         db.session.rollback()
-        if not exc.connection_invalidated:
-            raise exc
         message = "数据库暂时不可用, 请稍后重试。已作答的内容保存在本机, 恢复后自动上传。"
         if request.is_json or request.accept_mimetypes.best == "application/json":
             response = jsonify(error=message)
