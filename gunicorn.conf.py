@@ -8,8 +8,8 @@ import os
 
 wsgi_app = "exam:create_app()"
 bind = os.environ.get("EXAM_BIND", "127.0.0.1:5000").split(",")
-#: processes; each serves ``threads`` requests at once. Two per core measured best on exam day
-#: (see README, "Exam day"): a request spends part of its time waiting for the database.
+#: processes; each serves ``threads`` requests at once. Two per core with four threads each (README, "Exam
+#: day"): a request spends part of its time waiting for the database, so a second process keeps a core busy.
 workers = int(os.environ.get("EXAM_WORKERS", str(2 * (os.cpu_count() or 1))))
 worker_class = "gthread"
 threads = int(os.environ.get("EXAM_THREADS", "4"))
