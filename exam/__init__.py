@@ -22,6 +22,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
+    from exam import ratelimit
+
+    ratelimit.init_app(app)
+
     from exam import jobs
 
     jobs.init_app(app)
@@ -29,6 +33,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from exam.web import register_blueprints
 
     register_blueprints(app)
+
+    from exam.web import security
+
+    security.init_app(app)
 
     from exam.cli import register_cli
 

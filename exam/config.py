@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -41,4 +42,19 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "JOB_QUEUE": os.environ.get("EXAM_JOB_QUEUE", "1") != "0",
         #: reverse proxies in front of the app whose X-Forwarded-For is trusted (sittings' IP ranges)
         "PROXY_HOPS": int(os.environ.get("EXAM_PROXY_HOPS", "0") or 0),
+        #: a signed session cookie is refused after this long, whatever the browser keeps
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=float(os.environ.get("EXAM_SESSION_HOURS", "12"))),
+        #: where rate-limit counters live; the default is this database (shared by every worker and host),
+        #: e.g. redis://host:6379 when a deployment has Redis
+        "RATELIMIT_STORAGE_URI": os.environ.get("EXAM_RATELIMIT_STORAGE_URI", "exam-database://"),
+        #: wrong passwords per account, and per client address, before logins are refused for the window
+        "LOGIN_LIMIT_ACCOUNT": os.environ.get("EXAM_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_ADDRESS": os.environ.get("EXAM_LOGIN_LIMIT_ADDRESS", "100 per 15 minutes"),
+        #: wrong sitting passwords per enrolment before entry is locked, and for how long
+        "SITTING_PASSWORD_TRIES": int(os.environ.get("EXAM_SITTING_PASSWORD_TRIES", "5")),
+        "SITTING_PASSWORD_LOCK_MINUTES": int(os.environ.get("EXAM_SITTING_PASSWORD_LOCK_MINUTES", "15")),
+        #: wrong sitting passwords per client address (a room behind one address shares it)
+        "SITTING_PASSWORD_LIMIT_ADDRESS": os.environ.get("EXAM_SITTING_PASSWORD_LIMIT_ADDRESS", "60 per 15 minutes"),
+        #: certificate look-ups on /verify per client address
+        "VERIFY_LIMIT": os.environ.get("EXAM_VERIFY_LIMIT", "30 per minute; 300 per hour"),
     } | overrides

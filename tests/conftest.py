@@ -19,6 +19,7 @@ from exam import create_app
 from exam.cli import alembic_config
 from exam.extensions import db
 from exam.models import User
+from exam.ratelimit import limiter
 from exam.services import version_cache
 from exam.services.demo import load_demo
 
@@ -35,6 +36,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     app = create_app({
         "TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
         "PUBLIC_BASE_URL": "http://exam.test", "DEMO_PASSWORD": DEMO_PASSWORD, "JOB_QUEUE": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
     })
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
     with db.engine.begin() as conn:
@@ -57,6 +59,7 @@ def _rollback(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     app = request.getfixturevalue("app")
     version_cache.forget()
+    limiter.reset()
     conn = db.engine.connect()
     outer = conn.begin()
     db.session.remove()

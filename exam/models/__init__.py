@@ -8,7 +8,7 @@ from exam.models.attempt import (
     PaperItem,
     answers_by_item,
 )
-from exam.models.audit import AuditEvent, record_audit
+from exam.models.audit import AuditEvent, RateLimit, record_audit
 from exam.models.bank import (
     BankCell,
     ImportStatus,
@@ -31,7 +31,7 @@ from exam.models.user import ApiToken, Organization, Role, User, UserRole
 __all__ = [
     "Answer", "ApiToken", "AreaWeight", "Attempt", "AttemptKind", "AttemptState", "AuditEvent", "BankCell", "Base", "Certificate", "CertificateSerial",
     "CertificateStatus",
-    "DifficultyShare", "EligibilityOverride", "Enrolment", "IllegalTransition", "ImportStatus", "ImportUpload", "KnowledgeArea", "Level", "Organization", "PaperItem", "PaperPool", "PaperSection", "PoolPaper", "PoolStatus",
+    "DifficultyShare", "EligibilityOverride", "Enrolment", "IllegalTransition", "ImportStatus", "ImportUpload", "KnowledgeArea", "Level", "Organization", "PaperItem", "PaperPool", "PaperSection", "PoolPaper", "PoolStatus", "RateLimit",
     "Question", "QuestionStatus", "QuestionVersion", "Role", "ServiceBreak", "Sitting", "SittingMode", "TrainingRecord", "User", "UserRole", "answers_by_item", "levels_to_mask",
     "mask_to_levels", "record_audit",
 ]

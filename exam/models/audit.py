@@ -37,3 +37,15 @@ def record_audit(
     )
     session.add(event)
     return event
+
+
+class RateLimit(Base):
+    """A fixed-window counter of the rate limiter (login, sitting passwords, /verify), shared by every
+    process and host that uses the database; rows past ``expires_at`` are dead and swept."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    #: Unix time at which the window ends
+    expires_at: Mapped[float] = mapped_column(index=True)
+    hits: Mapped[int]

@@ -77,6 +77,9 @@ class Enrolment(Base):
     extra_minutes: Mapped[int] = mapped_column(default=0)
     enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     enrolled_at: Mapped[datetime] = mapped_column(DateTime)
+    #: wrong sitting passwords typed by this trainee (HR sees them); too many lock entry for a while
+    password_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    password_locked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
     sitting: Mapped[Sitting] = relationship(back_populates="enrolments")
     user: Mapped[User] = relationship(foreign_keys=[user_id])

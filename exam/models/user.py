@@ -61,6 +61,8 @@ class User(UserMixin, Base):
     #: 上岗实习考核合格 (the L4 route for new staff), the date it was passed
     probation_passed_on: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(default=True)
+    #: carried in the session cookie; raising it (logout, password change) ends every session of the user
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     organization: Mapped[Organization | None] = relationship()

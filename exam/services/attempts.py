@@ -58,7 +58,7 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
     rng = random.Random(seed)
     seen = seen_questions(session, user.id, level)
     taken = None if kind is AttemptKind.MOCK else take_pool_paper(
-        session, level, seen, rng, pool=sitting.pool if sitting is not None else None)
+        session, level, seen, pool=sitting.pool if sitting is not None else None)
     # a pre-assembled paper when the level has a pool (no solving at a synchronized start)
     if taken:  # the same questions as others given this paper, in an order of its own within each section
         pool_paper_id, paper = taken[0], _shuffled_within_sections(taken[1], rng)
@@ -144,7 +144,7 @@ class NotAllowed(PermissionError):
 
 
 def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[dict[str, Any]],
-                 now: datetime) -> SaveResult:
+                 now: datetime, session_version: int | None = None) -> SaveResult:
     """Apply changes ``{"item": position, "response", "flagged", "seq"}``; older sequence numbers lose.
 
     One query reads the attempt's row (share-locked), its owner's standing (active, trainee) and only
@@ -166,7 +166,8 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
                                        "positions": sorted(positions)}).all()
     if not rows:
         raise AttemptNotFound(attempt_id)
-    if not rows[0].active or not rows[0].trainee:
+    if not rows[0].active or not rows[0].trainee or (
+            session_version is not None and rows[0].session_version != session_version):
         raise NotAllowed(user_id)
     state, deadline_at = rows[0].state, rows[0].deadline_at
     Attempt.check_save_allowed(state, deadline_at, now)
@@ -196,7 +197,7 @@ def _save_read() -> Any:
     path of exam day executes it with new values only)."""
     trainee = (select(UserRole.id).where(UserRole.user_id == User.id, UserRole.role == Role.TRAINEE)
                .exists().label("trainee"))
-    return (select(Attempt.state, Attempt.deadline_at, User.active, trainee, PaperItem.id, PaperItem.position,
+    return (select(Attempt.state, Attempt.deadline_at, User.active, User.session_version, trainee, PaperItem.id, PaperItem.position,
                    PaperItem.type, PaperItem.option_order)
             .join(User, User.id == Attempt.user_id)
             .outerjoin(PaperItem, (PaperItem.attempt_id == Attempt.id)

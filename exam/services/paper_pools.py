@@ -92,28 +92,31 @@ def pool_paper(stored: PoolPaper, level_code: str) -> Paper:
     return _paper_of(stored.items, level_code)
 
 
-def take_pool_paper(session: Session, level: Level, seen: set[int], rng: random.Random,
+def take_pool_paper(session: Session, level: Level, seen: set[int],
                     pool: PaperPool | None = None) -> tuple[int, Paper] | None:
-    """The least given paper of ``pool`` (a sitting's own) or else the level's active pool (ties broken at random, so workers starting
-    hundreds of attempts at once spread them) that holds none of ``seen`` and only questions still
-    active; None when there is no pool or no such paper (the caller then draws one)."""
+    """The least given paper of ``pool`` (a sitting's own) or else the level's active pool (ties broken at
+    random) that holds none of ``seen`` and only questions still active; None when there is no pool or no
+    such paper (the caller then draws one)."""
     pool = pool or active_pool(session, level)
     if pool is None:
         return None
     papers = session.execute(select(PoolPaper.id, PoolPaper.assigned).where(PoolPaper.pool_id == pool.id)).all()
-    candidates = sorted(papers, key=lambda p: (p.assigned, rng.random()))
-    contents = load_pool_papers(session, {p.id for p in candidates})
-    usable = [p for p in candidates if not seen.intersection(row[0] for row in contents[p.id])]
-    if not usable:
-        return None
-    for stored in usable:
-        ids = {row[0] for row in contents[stored.id]}
+    contents = load_pool_papers(session, {p.id for p in papers})
+    usable = {p.id for p in papers if not seen.intersection(row[0] for row in contents[p.id])}
+    while usable:
+        # the least given paper that no other start is taking at this moment (its row is locked until
+        # that start commits): a synchronized start spreads over the papers instead of queueing on one
+        order = (PoolPaper.assigned, func.random())
+        chosen = session.scalar(select(PoolPaper.id).where(PoolPaper.id.in_(usable)).order_by(*order)
+                                .limit(1).with_for_update(skip_locked=True)) \
+            or session.scalar(select(PoolPaper.id).where(PoolPaper.id.in_(usable)).order_by(*order).limit(1))
+        ids = {row[0] for row in contents[chosen]}
         if session.scalar(select(Question.id).where(Question.id.in_(ids), Question.status != QuestionStatus.ACTIVE)
                           .limit(1)) is not None:
-            continue  # a question retired since the pool was built: the next paper
-        # counted in the database, so concurrent starts on several workers spread over the papers
-        session.execute(update(PoolPaper).where(PoolPaper.id == stored.id).values(assigned=PoolPaper.assigned + 1))
-        return stored.id, _paper_of(contents[stored.id], level.code)
+            usable.discard(chosen)  # a question retired since the pool was built: the next paper
+            continue
+        session.execute(update(PoolPaper).where(PoolPaper.id == chosen).values(assigned=PoolPaper.assigned + 1))
+        return chosen, _paper_of(contents[chosen], level.code)
     return None
 
 

@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (auth, public, trainee, trainer, bank, rules, hr, hr_facts, sittings, admin, api):
         app.register_blueprint(module.bp)
+    app.register_blueprint(auth.account)
 
     from sqlalchemy.exc import OperationalError
 

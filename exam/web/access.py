@@ -18,10 +18,18 @@ F = TypeVar("F", bound=Callable)
 ACCESS: dict[str, frozenset[Role] | str | None] = {}
 
 
+#: the session key holding the user's session version at login (see exam.web.auth)
+SESSION_VERSION = "_sv"
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    """The user and their roles in one query (every request of a logged-in user runs this)."""
-    return db.session.get(User, int(user_id), options=[joinedload(User.roles)])
+    """The user and their roles in one query (every request of a logged-in user runs this); a session
+    issued before the user's last logout or password change loads nobody."""
+    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
+    if user is None or session.get(SESSION_VERSION) != user.session_version:
+        return None
+    return user
 
 
 #: ACCESS value of blueprints reached with an API token instead of a login
@@ -37,9 +45,16 @@ def checks_own_access(view: F) -> F:
 
 
 def session_user_id() -> int | None:
-    """The logged-in user's id as the session cookie says (Flask-Login's key), without loading the user."""
+    """The logged-in user's id as the session cookie says (Flask-Login's key), without loading the user;
+    the caller must still check ``session_version()`` against the user's row."""
     raw = session.get("_user_id")
-    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+    return int(raw) if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+
+
+def session_version() -> int | None:
+    """The user's session version this session was issued with."""
+    raw = session.get(SESSION_VERSION)
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) else None
 
 
 def guard(bp: Blueprint, *roles: Role) -> None:
@@ -59,6 +74,11 @@ def guard(bp: Blueprint, *roles: Role) -> None:
         if not current_user.has_role(*allowed):
             abort(403)
         return None
+
+
+def guard_any_user(bp: Blueprint) -> None:
+    """Any logged-in user, whatever their roles (their own account's pages)."""
+    guard(bp, *Role)
 
 
 def token_guard(bp: Blueprint) -> None:
