@@ -6,6 +6,11 @@ cookies, attempts and jobs live in the database), so workers and hosts can be ad
 """
 import os
 
+import gunicorn.http.wsgi
+
+# responses say "Server: exam", not which server software (and version) answers
+gunicorn.http.wsgi.SERVER = "exam"
+
 wsgi_app = "exam:create_app()"
 bind = os.environ.get("EXAM_BIND", "127.0.0.1:5000").split(",")
 #: processes; each serves ``threads`` requests at once. Two per core with four threads each (README, "Exam
