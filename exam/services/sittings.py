@@ -45,6 +45,11 @@ class SittingError(ValueError):
     """Refused, with a message for HR or the trainee."""
 
 
+class WrongSittingPassword(SittingError):
+    """The room's password was wrong (or missing): counted against the enrolment by the caller, after it
+    rolled the refused start back (``record_wrong_password``)."""
+
+
 def cn(moment: datetime) -> str:
     """Stored UTC → China Standard Time, for messages."""
     return (moment + CHINA_OFFSET).strftime("%Y-%m-%d %H:%M")
@@ -220,18 +225,27 @@ def read_enrolment_xlsx(session: Session, data: bytes, filename: str = "") -> tu
     return users, refused
 
 
+class DeadlinePassed(SittingError):
+    """Extra time asked for an attempt whose deadline had already passed: it was collected (graded from
+    its saved answers) instead, and that collection is to be committed."""
+
+
 def grant_extra_time(session: Session, enrolment: Enrolment, minutes: int, reason: str, *, actor_id: int,
-                     now: datetime) -> None:
+                     now: datetime, settings: CertificateSettings) -> None:
     """Accommodation: ``minutes`` on top of the level's duration; a reason is required; audited.
-    An attempt already running gets its deadline moved at once."""
+    An attempt already running gets its deadline moved at once; one whose deadline has passed is
+    collected first and keeps its deadline (time that is over cannot be given back)."""
     reason = reason.strip()
     if not reason:
         raise SittingError("请写明延长时间的理由 (例如: 视力障碍, 经人力部门批准)")
     if not 0 <= minutes <= MAX_EXTRA_MINUTES:
         raise SittingError(f"延长时间须在 0 到 {MAX_EXTRA_MINUTES} 分钟之间")
+    attempt = enrolment_attempt(session, enrolment)
+    if attempt is not None and finalize_overdue(session, attempt, now, settings):
+        raise DeadlinePassed(f"{enrolment.user.full_name} 的作答已于 {cn(attempt.deadline_at)} 到时, 已按时收卷, "
+                             "不能再延长")
     before = enrolment.extra_minutes
     enrolment.extra_minutes = minutes
-    attempt = enrolment_attempt(session, enrolment)
     if attempt is not None and attempt.state is AttemptState.IN_PROGRESS:
         attempt.deadline_at = attempt.started_at + Attempt.duration_for(attempt.level) + timedelta(minutes=minutes)
     session.flush()
@@ -279,7 +293,9 @@ def check_entry(sitting: Sitting, now: datetime, password: str, remote_addr: str
         if address is None or not any(address in ipaddress.ip_network(n) for n in sitting.allowed_networks):
             raise SittingError(f"本场考试只能在指定网络内进入 (您的地址 {remote_addr or '未知'} 不在允许范围内), 请到考场电脑上作答")
     if sitting.password_hash and not check_password_hash(sitting.password_hash, password or ""):
-        raise SittingError("考场密码不正确, 请向监考老师确认" if password else "请输入监考老师公布的考场密码")
+        if not password:
+            raise SittingError("请输入监考老师公布的考场密码")
+        raise WrongSittingPassword("考场密码不正确, 请向监考老师确认")
 
 
 def start_certification(session: Session, user: User, enrolment: Enrolment, now: datetime,
@@ -297,9 +313,37 @@ def start_certification(session: Session, user: User, enrolment: Enrolment, now:
         if existing.state is AttemptState.IN_PROGRESS:
             return existing
         raise SittingError(f"您已参加过{sitting.name} ({cn(existing.started_at)} 开始, {existing.state.label})")
+    if enrolment.password_locked_until is not None and now < enrolment.password_locked_until:
+        raise SittingError(f"考场密码错误次数过多, 入场已锁定至 {cn(enrolment.password_locked_until)[-5:]}; "
+                           "请联系监考老师 (人力可在考场页面解除锁定)")
     check_entry(sitting, now, password, remote_addr)
     return start_attempt(session, user, sitting.level, now, settings, seed=seed, kind=AttemptKind.CERTIFICATION,
                          sitting=sitting, extra_minutes=enrolment.extra_minutes)
+
+
+def record_wrong_password(session: Session, enrolment_id: int, now: datetime, *, tries: int, lock_minutes: int,
+                          remote_addr: str | None) -> str:
+    """Count a wrong sitting password against the enrolment (audited); every ``tries``-th locks entry
+    for ``lock_minutes``. The message for the trainee."""
+    enrolment = session.get(Enrolment, enrolment_id, with_for_update=True, populate_existing=True)
+    enrolment.password_failures += 1
+    locked = enrolment.password_failures % tries == 0
+    if locked:
+        enrolment.password_locked_until = now + timedelta(minutes=lock_minutes)
+    record_audit(session, at=now, actor_id=enrolment.user_id, action="sitting.password_failure", entity=enrolment,
+                 sitting_id=enrolment.sitting_id, failures=enrolment.password_failures, locked=locked,
+                 address=(remote_addr or "")[:64])
+    if locked:
+        return (f"考场密码连续错误 {tries} 次, 入场已锁定 {lock_minutes} 分钟; 请向监考老师确认密码, "
+                "或请人力在考场页面解除锁定。")
+    return f"考场密码不正确, 请向监考老师确认 (再错 {tries - enrolment.password_failures % tries} 次将锁定入场)。"
+
+
+def unlock_password(session: Session, enrolment: Enrolment, now: datetime, actor_id: int) -> None:
+    """HR lets a locked-out trainee try again (audited); the failures stay on record."""
+    enrolment.password_locked_until = None
+    record_audit(session, at=now, actor_id=actor_id, action="sitting.password_unlock", entity=enrolment,
+                 sitting_id=enrolment.sitting_id, failures=enrolment.password_failures)
 
 
 #: live status keys, in the order HR reads them

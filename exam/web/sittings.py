@@ -19,6 +19,7 @@ from exam.services.certificates import CHINA_OFFSET
 from exam.services.paper_pools import build_pool
 from exam.services.pools import DEFAULT_POOL_SIZE
 from exam.services.sittings import (
+    DeadlinePassed,
     EnrolmentReport,
     SittingError,
     enrol,
@@ -28,6 +29,7 @@ from exam.services.sittings import (
     read_enrolment_xlsx,
     schedule_sitting,
     sitting_status,
+    unlock_password,
 )
 from exam.web.access import guard
 from exam.web.bank_forms import choices
@@ -164,12 +166,30 @@ def extra_time(sitting_id: int, enrolment_id: int):  # noqa: ANN201
         minutes = -1
     try:
         grant_extra_time(db.session, enrolment, minutes, request.form.get("reason", ""), actor_id=current_user.id,
-                         now=clock.now())
+                         now=clock.now(), settings=certificate_settings())
         db.session.commit()
         flash(f"{enrolment.user.full_name} 的考试时间延长 {minutes} 分钟。", "info")
+    except DeadlinePassed as exc:
+        db.session.commit()  # the collection stands
+        flash(str(exc), "error")
     except SittingError as exc:
         db.session.rollback()
         flash(str(exc), "error")
+    return redirect(url_for(".sitting", sitting_id=s.id))
+
+
+@bp.route("/<int:sitting_id>/enrolments/<int:enrolment_id>/unlock", methods=["POST"])
+def unlock(sitting_id: int, enrolment_id: int):  # noqa: ANN201
+    """Let a trainee locked out by wrong sitting passwords try again (audited)."""
+    s = _sitting(sitting_id)
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.sitting_id != s.id:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    unlock_password(db.session, enrolment, clock.now(), current_user.id)
+    db.session.commit()
+    flash(f"已解除 {enrolment.user.full_name} 的入场锁定。", "info")
     return redirect(url_for(".sitting", sitting_id=s.id))
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     get_template_attribute,
     jsonify,
@@ -35,6 +36,7 @@ from exam.models import (
     Role,
     Sitting,
 )
+from exam.ratelimit import Counter
 from exam.services import version_cache
 from exam.services.assembly import AssemblyError
 from exam.services.attempts import (
@@ -51,15 +53,18 @@ from exam.services.grading import area_results, finalize_overdue, submit_attempt
 from exam.services.qtypes import ResponseError
 from exam.services.sittings import (
     SittingError,
+    WrongSittingPassword,
     enrolment_attempt,
     open_enrolment,
+    record_wrong_password,
     start_certification,
     trainee_enrolments,
 )
-from exam.web.access import checks_own_access, guard, session_user_id
+from exam.web.access import checks_own_access, guard, session_user_id, session_version
 from exam.web.common import certificate_settings, send_certificate
 
 bp = Blueprint("trainee", __name__, url_prefix="/trainee")
+SITTING_PASSWORD_ADDRESS = Counter("sitting-password-address", "SITTING_PASSWORD_LIMIT_ADDRESS")
 guard(bp, Role.TRAINEE)
 
 
@@ -111,9 +116,25 @@ def start(code: str):  # noqa: ANN201
         flash(f"您没有正在开考的{level.name}考场。正式考试须由人力部门安排考场并报名, 在开考窗口内进入; "
               "模拟考试随时可以参加。", "error")
         return redirect(url_for(".dashboard"))
-    return _begin(lambda: start_certification(
-        db.session, current_user, enrolment, now, certificate_settings(),
-        password=request.form.get("password", ""), remote_addr=request.remote_addr))
+    address = request.remote_addr or "unknown"
+    if enrolment.sitting.password_hash and not SITTING_PASSWORD_ADDRESS.allowed(address):
+        flash(f"本机考场密码错误次数过多, 请 {SITTING_PASSWORD_ADDRESS.window_minutes()} 分钟后再试或联系监考老师。",
+              "error")
+        return redirect(url_for(".dashboard")), 429
+    try:
+        return _begin(lambda: start_certification(
+            db.session, current_user, enrolment, now, certificate_settings(),
+            password=request.form.get("password", "")[:200], remote_addr=request.remote_addr))
+    except WrongSittingPassword:
+        db.session.rollback()
+        config = current_app.config
+        message = record_wrong_password(db.session, enrolment.id, now, tries=config["SITTING_PASSWORD_TRIES"],
+                                        lock_minutes=config["SITTING_PASSWORD_LOCK_MINUTES"],
+                                        remote_addr=request.remote_addr)
+        db.session.commit()
+        SITTING_PASSWORD_ADDRESS.hit(address)
+        flash(message, "error")
+        return redirect(url_for(".dashboard"))
 
 
 @bp.route("/sittings/<int:sitting_id>/lobby")
@@ -173,6 +194,8 @@ def _begin(opener: Callable[[], Attempt]):  # noqa: ANN202
     try:
         attempt = opener()
         db.session.commit()
+    except WrongSittingPassword:
+        raise  # counted by the caller
     except SittingError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -230,7 +253,8 @@ def save(attempt_id: int):  # noqa: ANN201
         _refuse_non_trainee()
         return jsonify(error="请求格式不正确。"), 400
     try:
-        result = save_answers(db.session, attempt_id, session_user_id(), payload["answers"], clock.now())
+        result = save_answers(db.session, attempt_id, session_user_id(), payload["answers"], clock.now(),
+                              session_version=session_version() if session_version() is not None else -1)
         db.session.commit()
     except (AttemptNotFound, NotAllowed):
         db.session.rollback()
