@@ -31,6 +31,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from question_bank.areas import AREA_NAMES, LEVEL_NAMES
+from question_bank.cells import looks_like_formula
 from question_bank.normalize import to_simplified
 from question_bank.records import (
     AREA_CODES,
@@ -476,16 +477,15 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center")
 _WRAP = Alignment(wrap_text=True, vertical="top")
-_FORMULA_LIKE = ("=", "+", "-", "@")
 
 
 def _text_cell(ws: Any, text: str, alignment: Alignment | None = None) -> Any:
     """A string cell; text that looks like a formula stays text (stored as a string, shown with a quote prefix)."""
-    if alignment is None and not text.startswith(_FORMULA_LIKE):
+    if alignment is None and not looks_like_formula(text):
         return text
     cell = WriteOnlyCell(ws, value=text)
     cell.data_type = "s"
-    if text.startswith(_FORMULA_LIKE):
+    if looks_like_formula(text):
         cell.quotePrefix = True
     if alignment is not None:
         cell.alignment = alignment

@@ -2,6 +2,7 @@
 HR search and export (.xlsx manifest, ZIP), template versions."""
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -285,6 +286,19 @@ def test_the_manifest_keeps_formula_like_text_as_text_and_streams_without_settin
     assert ws["B2"].value == row[1] and ws["B2"].data_type == "s"
     assert ws["C2"].value == "-42" and ws["D2"].value == "@org"
     assert ws["F2"].value.date() == date(2026, 11, 22)
+
+
+def test_the_zips_manifest_csv_neutralises_formula_like_cells(client, auth, clock):
+    first, second = two_certificates(client, auth)
+    first.holder_name = '=HYPERLINK("http://evil","x")'
+    second.user.employee_no = "+cmd|' /C calc'!A0"
+    db.session.flush()
+    z = client.get("/hr/certificates.zip", query_string={"org": org_id("CT-GD")})
+    with zipfile.ZipFile(io.BytesIO(z.data)) as zf:
+        text = zf.read("manifest.csv").decode("utf-8-sig")
+    cells = [cell for line in csv.reader(io.StringIO(text)) for cell in line]
+    assert "'=HYPERLINK(\"http://evil\",\"x\")" in cells and "'+cmd|' /C calc'!A0" in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
 
 
 def test_the_pdf_names_the_holder_and_number_and_its_qr_code_opens_the_verify_page(client, auth, clock):

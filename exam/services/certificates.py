@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from exam.models import Attempt, Certificate, CertificateSerial, record_audit
 from exam.services.numbering import format_number, parse_serial
+from question_bank.cells import csv_cell, looks_like_formula
 
 #: bump when templates/certificates/certificate.html changes; stored on every certificate issued with it.
 #: Certificates already issued keep their stored PDF (and version): a template change affects only future ones.
@@ -258,7 +259,6 @@ class _Sink(io.RawIOBase):
 MANIFEST_HEADER = ["证书编号", "姓名", "工号", "单位", "等级", "发证日期", "有效期至", "状态", "SHA-256", "验证网址"]
 _MANIFEST_WIDTHS = [26, 10, 12, 16, 14, 12, 12, 8, 66, 48]
 _DATE_COLUMNS = {5, 6}
-_FORMULA_LIKE = ("=", "+", "-", "@")
 
 
 def manifest_row(cert: Certificate, today: date, settings: CertificateSettings | None = None) -> tuple:
@@ -276,7 +276,7 @@ def _manifest_cell(ws: Any, column: int, value: Any) -> Any:
         cell.number_format = "yyyy-mm-dd"
         return cell
     text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-    if not text.startswith(_FORMULA_LIKE):
+    if not looks_like_formula(text):
         return text
     cell = WriteOnlyCell(ws, value=text)  # a name typed as "=…" stays text, never a formula
     cell.data_type = "s"
@@ -310,7 +310,7 @@ def write_manifest_xlsx(rows: Iterable[tuple], target: str | os.PathLike | Binar
 
 
 def _csv_value(value: Any) -> str:
-    return value.isoformat() if isinstance(value, date) else str(value)
+    return csv_cell(value)
 
 
 def stream_certificate_zip(certs: Iterable[Certificate], today: date, *,
