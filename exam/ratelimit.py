@@ -130,8 +130,8 @@ class Counter:
         return limiter.limiter.test(self.item, self.name, key)
 
     def hit(self, key: str) -> bool:
-        """Count one; False when this one goes over the limit."""
-        return limiter.limiter.hit(self.item, self.name, key)
+        """Count one; False when the limit is now reached (the next try would be refused)."""
+        return limiter.limiter.hit(self.item, self.name, key) and self.allowed(key)
 
     def clear(self, key: str) -> None:
         limiter.limiter.clear(self.item, self.name, key)

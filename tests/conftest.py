@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from alembic import command
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
@@ -39,6 +39,13 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "RATELIMIT_STORAGE_URI": "memory://",
     })
     app.instance_path = str(tmp_path_factory.mktemp("instance"))
+
+    def forget_request_user() -> None:
+        """Tests run inside one app context, which requests then share: the logged-in user Flask-Login
+        keeps in ``g`` would outlive its request. Each request loads it from its own cookie, as in production."""
+        g.pop("_login_user", None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, forget_request_user)
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("DROP SCHEMA public CASCADE"))

@@ -730,15 +730,18 @@ def apply_facts(session: Session, rows: FactsSheet | Iterable[FactsRow], *, acto
 
 @dataclass(frozen=True)
 class FactsForm:
-    """The per-trainee page's fields as text. The page shows every fact, so an empty field means "none"."""
+    """The per-trainee page's fields as text. The page shows every fact, so an empty field means "none"; a
+    field that was not sent at all (``None``) leaves its fact as recorded."""
 
-    organization: str = ""  # organisation code (or name)
-    job_start: str = ""
-    probation_passed_on: str = ""
-    #: the break rows as shown: (start, end — the first day back, 删除 ticked); a row with neither date is ignored
-    breaks: tuple[tuple[str, str, bool], ...] = ()
-    #: level code → (hours, completion date); empty hours: no training record for that level
-    training: dict[str, tuple[str, str]] = field(default_factory=dict)
+    organization: str | None = ""  # organisation code (or name)
+    job_start: str | None = ""
+    probation_passed_on: str | None = ""
+    #: the break rows as shown: (start, end — the first day back, 删除 ticked); a row with neither date is
+    #: ignored; None: no break row was sent (the recorded breaks stay)
+    breaks: tuple[tuple[str, str, bool], ...] | None = ()
+    #: level code → (hours, completion date); empty hours: no training record for that level; a level
+    #: missing here, or a part sent as None, stays as recorded
+    training: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
 
 def recorded_facts(session: Session, user: User) -> tuple[list[tuple[date, date]], dict[str, tuple[int, date | None]]]:
@@ -794,12 +797,14 @@ def _read_form(user: User, form: FactsForm) -> tuple[FactsRow, list[FactsError],
             return None
         return d
 
-    def fact_date(column: str, text: str) -> date | Clear | None:
+    def fact_date(column: str, text: str | None) -> date | Clear | None:
+        if text is None:
+            return None  # not sent: as recorded
         return read_date(column, text) if text.strip() else CLEAR
 
     breaks: list[tuple[date, date]] = []
     numbers: list[int] = []
-    for number, (start_text, end_text, delete) in enumerate(form.breaks, 1):
+    for number, (start_text, end_text, delete) in enumerate(form.breaks or (), 1):
         if delete or not (start_text.strip() or end_text.strip()):
             continue
         pair: list[date] = []
@@ -815,9 +820,11 @@ def _read_form(user: User, form: FactsForm) -> tuple[FactsRow, list[FactsError],
     training: dict[str, int | Clear] = {}
     completed: dict[str, date | Clear] = {}
     for column, code in HOURS_COLUMNS.items():
-        hours_text, completed_text = form.training.get(code, ("", ""))
+        hours_text, completed_text = form.training.get(code, (None, None))
         completed_on = fact_date(COMPLETED_COLUMNS[code], completed_text)
-        if not hours_text.strip():
+        if hours_text is None:
+            pass  # not sent: the level's hours stay as recorded
+        elif not hours_text.strip():
             training[code] = CLEAR
         else:
             hours, problem = _parse_hours(hours_text)
@@ -827,8 +834,10 @@ def _read_form(user: User, form: FactsForm) -> tuple[FactsRow, list[FactsError],
             training[code] = hours
         if completed_on is not None:
             completed[code] = completed_on
-    row = FactsRow(row=PAGE_ROW, username=user.username, organization=form.organization.strip() or CLEAR,
-                   job_start=fact_date("上岗日期", form.job_start), breaks=tuple(breaks),
+    organization = None if form.organization is None else (form.organization.strip() or CLEAR)
+    row = FactsRow(row=PAGE_ROW, username=user.username, organization=organization,
+                   job_start=fact_date("上岗日期", form.job_start),
+                   breaks=None if form.breaks is None else tuple(breaks),
                    probation_passed_on=fact_date("实习考核合格日期", form.probation_passed_on),
                    training=training, training_completed=completed)
     return row, errors, numbers

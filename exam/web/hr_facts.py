@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import replace
 from io import BytesIO
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
@@ -16,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from exam import clock
 from exam.extensions import db
-from exam.models import AuditEvent, Level, Organization, Role, User
+from exam.models import AuditEvent, Level, Organization, Role, User, UserRole
 from exam.services.certificates import china_date
 from exam.services.eligibility import eligibility_by_level
 from exam.services.facts_import import (
@@ -93,22 +94,34 @@ def template():  # noqa: ANN201
 
 
 def _find_user(who: str) -> User | None:
-    """By user name, else by 工号."""
+    """A trainee by user name, else by 工号 (facts are recorded for trainees only)."""
     who = unicodedata.normalize("NFKC", who).strip()
-    return (db.session.scalars(select(User).where(User.username == who)).first()
-            or db.session.scalars(select(User).where(User.employee_no == who)).first())
+    trainees = select(User).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == Role.TRAINEE)
+    return (db.session.scalars(trainees.where(User.username == who)).first()
+            or db.session.scalars(trainees.where(User.employee_no == who)).first())
 
 
 def _posted_form(form: MultiDict, levels: Sequence[Level]) -> FactsForm:
     """The posted fields; the break rows in the order shown (numbered 1, 2, … as on the page)."""
     rows = sorted({int(m.group(2)) for key in form if (m := _BREAK_FIELD.match(key))})[:MAX_BREAK_ROWS]
     return FactsForm(
-        organization=form.get("organization", ""), job_start=form.get("job_start", ""),
-        probation_passed_on=form.get("probation_passed_on", ""),
+        organization=form.get("organization"), job_start=form.get("job_start"),
+        probation_passed_on=form.get("probation_passed_on"),
         breaks=tuple((form.get(f"break_start_{n}", ""), form.get(f"break_end_{n}", ""),
-                      bool(form.get(f"break_delete_{n}"))) for n in rows),
-        training={lv.code: (form.get(f"hours_{lv.code}", ""), form.get(f"completed_{lv.code}", ""))
-                  for lv in levels})
+                      bool(form.get(f"break_delete_{n}"))) for n in rows) if rows else None,
+        training={lv.code: (form.get(f"hours_{lv.code}"), form.get(f"completed_{lv.code}")) for lv in levels})
+
+
+def _shown(posted: FactsForm | None, recorded: FactsForm) -> FactsForm:
+    """The form to show again: what was posted, and what is recorded where nothing was sent."""
+    if posted is None:
+        return recorded
+    training = {code: tuple(p if p is not None else r for p, r in zip(
+        posted.training.get(code, (None, None)), recorded.training.get(code, ("", "")), strict=True))
+        for code in {*posted.training, *recorded.training}}
+    return replace(posted, **{name: getattr(recorded, name) for name in ("organization", "job_start",
+                                                                        "probation_passed_on", "breaks")
+                              if getattr(posted, name) is None}, training=training)
 
 
 @bp.route("/trainee", methods=["GET", "POST"])
@@ -152,7 +165,7 @@ def trainee():  # noqa: ANN201
             today=today, breaks=breaks, training=training, history=history,
             decisions=eligibility_by_level(db.session, user, list(levels), today),
             orgs=db.session.scalars(select(Organization).order_by(Organization.code)).all(),
-            form=form or facts_form(db.session, user, blank_breaks=NEW_BREAK_ROWS),
+            form=_shown(form, facts_form(db.session, user, blank_breaks=NEW_BREAK_ROWS)),
             field_errors=field_errors, break_field=break_field,
             hours_column={code: column for column, code in HOURS_COLUMNS.items()}, completed_column=COMPLETED_COLUMNS)
     return render_template("hr/facts_trainee.html", csrf=csrf, who=who, trainee=user, not_found=bool(who) and user is None,

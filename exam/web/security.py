@@ -14,8 +14,6 @@ PRIVATE_BLUEPRINTS = frozenset({"trainee", "trainer", "bank", "rules", "hr", "hr
 
 
 def init_app(app: Flask) -> None:
-    hsts = app.config.get("SESSION_COOKIE_SECURE")
-
     @app.after_request
     def _headers(response: Response) -> Response:
         headers = response.headers
@@ -24,7 +22,7 @@ def init_app(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if hsts:
+        if app.config.get("SESSION_COOKIE_SECURE"):  # served over HTTPS: browsers should stay on it
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.blueprint in PRIVATE_BLUEPRINTS:
             headers["Cache-Control"] = "no-store"

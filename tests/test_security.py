@@ -1,0 +1,255 @@
+"""Trust: throttled logins, sessions that end, headers, sitting passwords that cannot be brute-forced,
+extra time that cannot revive an attempt, facts that a half-sent form cannot wipe."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from conftest import DEMO_PASSWORD
+from helpers import open_sitting
+from sqlalchemy import delete, select
+
+from exam.extensions import db
+from exam.models import Answer, Attempt, AttemptKind, AttemptState, AuditEvent, Enrolment, Organization, Sitting, User
+from exam.web import auth as auth_views
+
+
+def person(username: str) -> User:
+    return db.session.scalars(select(User).where(User.username == username)).one()
+
+
+def login(client, username: str, password: str = DEMO_PASSWORD, **environ):  # noqa: ANN001, ANN201
+    return client.post("/login", data={"username": username, "password": password}, environ_base=environ)
+
+
+# --- login ---------------------------------------------------------------------------------------
+
+def test_wrong_passwords_lock_the_account_for_a_while_even_with_the_right_one_then(client, clock):
+    for _ in range(4):
+        assert "用户名或密码不正确" in login(client, "trainee1", "wrong").text
+    assert login(client, "trainee1", "wrong").status_code == 429  # the fifth: locked from now on
+    refused = login(client, "trainee1")
+    assert refused.status_code == 429 and "登录已暂停" in refused.text
+    assert client.get("/trainee/").status_code == 302  # not logged in
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.lockout")).one()
+    assert event.detail["username"] == "trainee1" and event.entity_id == person("trainee1").id
+    assert login(client, "trainer1").status_code == 302  # other accounts are not locked
+
+
+def test_a_success_clears_the_accounts_failures(client):
+    for _ in range(4):
+        login(client, "trainee1", "wrong")
+    assert login(client, "trainee1").status_code == 302
+    client.post("/logout")
+    for _ in range(4):
+        login(client, "trainee1", "wrong")
+    assert login(client, "trainee1").status_code == 302
+
+
+def test_one_address_trying_many_accounts_is_throttled(app, client):
+    app.config["LOGIN_LIMIT_ADDRESS"] = "8 per 15 minutes"
+    try:
+        for n in range(8):
+            login(client, f"nobody{n}", "wrong", REMOTE_ADDR="198.51.100.7")
+        assert login(client, "trainee1", REMOTE_ADDR="198.51.100.7").status_code == 429
+        assert login(client, "trainee1", REMOTE_ADDR="198.51.100.8").status_code == 302
+    finally:
+        app.config["LOGIN_LIMIT_ADDRESS"] = "100 per 15 minutes"
+
+
+def test_an_unknown_username_costs_a_password_check_like_a_known_one(client, monkeypatch):
+    checked = []
+    real = auth_views.check_password_hash
+    monkeypatch.setattr(auth_views, "check_password_hash", lambda h, p: checked.append(h) or real(h, p))
+    login(client, "no-such-user", "whatever")
+    login(client, "trainee1", "wrong")
+    assert len(checked) == 2 and checked[0].split("$")[0] == checked[1].split("$")[0]  # same method and cost
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+def _cookie(client) -> str:  # noqa: ANN001
+    return client.get_cookie("session").value
+
+
+def test_a_copied_cookie_stops_working_at_logout(app, client):
+    login(client, "trainee1")
+    copied = _cookie(client)
+    other = app.test_client()
+    other.set_cookie("session", copied)
+    assert other.get("/trainee/").status_code == 200
+    client.post("/logout")
+    assert other.get("/trainee/").status_code == 302
+
+
+def test_login_starts_a_fresh_session(client):
+    with client.session_transaction() as s:
+        s["planted"] = "by someone else"
+    login(client, "trainee1")
+    with client.session_transaction() as s:
+        assert "planted" not in s
+
+
+def test_changing_the_password_ends_the_other_sessions_not_this_one(app, client):
+    login(client, "trainee1")
+    elsewhere = app.test_client()
+    login(elsewhere, "trainee1")
+    page = client.post("/account/password", data={"current": DEMO_PASSWORD, "new": "a-new-password-1",
+                                                   "confirm": "a-new-password-1"}, follow_redirects=True)
+    assert "密码已修改" in page.text
+    assert client.get("/trainee/").status_code == 200
+    assert elsewhere.get("/trainee/").status_code == 302
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.password_change")).one()
+    client.post("/logout")
+    assert login(client, "trainee1").status_code != 302
+    assert login(client, "trainee1", "a-new-password-1").status_code == 302
+
+
+def test_a_wrong_current_password_changes_nothing(client):
+    login(client, "trainee1")
+    page = client.post("/account/password", data={"current": "nope", "new": "a-new-password-1",
+                                                   "confirm": "a-new-password-1"})
+    assert "当前密码不正确" in page.text
+    client.post("/logout")
+    assert login(client, "trainee1").status_code == 302
+
+
+def test_autosave_with_a_cookie_from_before_logout_is_refused(app, client, clock):
+    login(client, "trainee1")
+    start = client.post("/trainee/levels/L1/mock")  # L4 has the demo's open sitting, where mocks wait
+    attempt_id = int(start.location.rsplit("/", 1)[1])
+    copied = _cookie(client)
+    client.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    response = thief.post(f"/trainee/attempts/{attempt_id}/answers",
+                          json={"answers": [{"item": 1, "response": True, "seq": 1}]})
+    assert response.status_code == 401
+    assert not db.session.scalars(select(Answer).where(Answer.attempt_id == attempt_id, Answer.seq > 0)).all()
+
+
+# --- headers -------------------------------------------------------------------------------------
+
+def test_every_page_sends_security_headers_and_private_pages_are_not_stored(client):
+    page = client.get("/login")
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert page.headers["X-Content-Type-Options"] == "nosniff" and page.headers["Referrer-Policy"]
+    assert "Strict-Transport-Security" not in page.headers  # cookies are not Secure in this set-up
+    login(client, "hr1")
+    assert client.get("/hr/sittings/").headers["Cache-Control"] == "no-store"
+    login(client, "trainee1")
+    assert client.get("/trainee/").headers["Cache-Control"] == "no-store"
+
+
+def test_hsts_when_cookies_are_secure(app, client):
+    app.config["SESSION_COOKIE_SECURE"] = True
+    try:
+        assert client.get("/healthz").headers["Strict-Transport-Security"].startswith("max-age=")
+    finally:
+        app.config["SESSION_COOKIE_SECURE"] = False
+
+
+def test_no_page_has_inline_script(client, auth):
+    import re
+
+    for username, urls in {"trainee1": ["/trainee/"], "hr1": ["/hr/sittings/", "/hr/certificates"],
+                           "admin1": ["/admin/", "/admin/api-tokens"], "trainer1": ["/trainer/", "/bank/"]}.items():
+        auth.login(username)
+        for url in urls:
+            page = client.get(url, follow_redirects=True).text
+            scripts = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", page)
+            assert not scripts, (url, scripts)
+            assert not re.search(r"\son[a-z]+=\"", page), url
+
+
+# --- sitting password --------------------------------------------------------------------------
+
+@pytest.fixture
+def no_sittings(app, clock):  # noqa: ANN001, ANN201
+    db.session.execute(delete(Enrolment))
+    db.session.execute(delete(Sitting))
+    db.session.commit()
+    return clock
+
+
+def test_wrong_sitting_passwords_lock_the_enrolment_and_hr_sees_them(client, auth, no_sittings):
+    sitting, _ = open_sitting("L4", ["trainee1"], now=no_sittings.now, password="7391")
+    auth.login("trainee1")
+    for n in range(1, 6):
+        page = client.post("/trainee/levels/L4/start", data={"password": f"000{n}"}, follow_redirects=True)
+    assert "入场已锁定" in page.text
+    right = client.post("/trainee/levels/L4/start", data={"password": "7391"}, follow_redirects=True)
+    assert "入场已锁定" in right.text  # even the right password waits out the lock
+    assert not db.session.scalars(select(Attempt).where(Attempt.kind == AttemptKind.CERTIFICATION,
+                                                        Attempt.user_id == person("trainee1").id)).all()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sitting.password_failure")).all()
+    assert len(events) == 5 and events[-1].detail["locked"]
+    auth.login("hr1")
+    board = client.get(f"/hr/sittings/{sitting.id}").text
+    assert "5 次" in board and "锁定至" in board
+    enrolment = sitting.enrolments[0]
+    client.post(f"/hr/sittings/{sitting.id}/enrolments/{enrolment.id}/unlock")
+    auth.login("trainee1")
+    client.post("/trainee/levels/L4/start", data={"password": "7391"})
+    assert db.session.scalars(select(Attempt).where(Attempt.kind == AttemptKind.CERTIFICATION,
+                                                    Attempt.user_id == person("trainee1").id)).one()
+
+
+def test_the_lock_ends_after_its_minutes(client, auth, no_sittings):
+    open_sitting("L4", ["trainee1"], now=no_sittings.now, password="7391")
+    auth.login("trainee1")
+    for n in range(5):
+        client.post("/trainee/levels/L4/start", data={"password": f"x{n}"})
+    no_sittings.advance(minutes=16)
+    client.post("/trainee/levels/L4/start", data={"password": "7391"})
+    assert db.session.scalars(select(Attempt).where(Attempt.kind == AttemptKind.CERTIFICATION,
+                                                    Attempt.user_id == person("trainee1").id)).one()
+
+
+# --- extra time ---------------------------------------------------------------------------------
+
+def test_extra_time_does_not_revive_an_attempt_whose_deadline_passed(client, auth, no_sittings):
+    clock = no_sittings
+    sitting, _ = open_sitting("L4", ["trainee1"], now=clock.now)
+    auth.login("trainee1")
+    client.post("/trainee/levels/L4/start")
+    attempt = db.session.scalars(select(Attempt).where(Attempt.kind == AttemptKind.CERTIFICATION)).one()
+    deadline = attempt.deadline_at
+    clock.advance(minutes=attempt.level.duration_minutes + 5)  # over, nobody collected it yet
+    auth.login("hr1")
+    page = client.post(f"/hr/sittings/{sitting.id}/enrolments/{sitting.enrolments[0].id}/extra-time",
+                       data={"minutes": "30", "reason": "补时"}, follow_redirects=True)
+    assert "不能再延长" in page.text
+    db.session.refresh(attempt)
+    assert attempt.state is not AttemptState.IN_PROGRESS and attempt.deadline_at == deadline
+
+
+# --- facts form -----------------------------------------------------------------------------------
+
+def test_a_facts_form_with_fields_missing_keeps_the_recorded_facts(client, auth):
+    user = person("trainee1")
+    org, job_start = user.organization_id, user.job_start_date
+    assert org is not None and job_start is not None
+    auth.login("hr1")
+    client.post("/hr/facts/trainee", data={"who": "trainee1", "probation_passed_on": "2024-09-01"})
+    db.session.refresh(user)
+    assert user.organization_id == org and user.job_start_date == job_start
+    assert user.probation_passed_on == date(2024, 9, 1)
+
+
+def test_facts_are_not_recorded_for_non_trainees(client, auth):
+    hr = person("hr1")
+    auth.login("hr1")
+    org = db.session.scalars(select(Organization).where(Organization.code == "CT")).one()
+    page = client.post("/hr/facts/trainee", data={"who": "trainer1", "organization": org.code,
+                                                  "job_start": "2001-01-01"})
+    assert "找不到" in page.text
+    assert person("trainer1").job_start_date != date(2001, 1, 1) and hr.id
+
+
+def test_the_lock_message_counts_down(client, auth, no_sittings):
+    open_sitting("L4", ["trainee1"], now=no_sittings.now, password="7391")
+    auth.login("trainee1")
+    page = client.post("/trainee/levels/L4/start", data={"password": "1111"}, follow_redirects=True)
+    assert "再错 4 次将锁定入场" in page.text
