@@ -21,6 +21,21 @@ def test_single_and_true_false_score_only_the_key():
     assert grade(T.TRUE_FALSE, None, False) == 0
 
 
+@pytest.mark.parametrize("raw", ["BCD", "AB", "BB", " B", "b", "Ｂ", ""[:0] + "B\u0000"])
+def test_a_single_choice_response_is_exactly_one_letter(raw):
+    with pytest.raises(ResponseError):
+        REGISTRY[T.SINGLE].parse(raw, [0, 1, 2, 3])
+    assert REGISTRY[T.SINGLE].parse("B", [0, 1, 2, 3]) == "B"
+
+
+def test_a_multiple_choice_response_is_a_list_of_single_letters():
+    with pytest.raises(ResponseError):
+        REGISTRY[T.MULTIPLE].parse(["AB"], [0, 1, 2, 3])
+    with pytest.raises(ResponseError):
+        REGISTRY[T.MULTIPLE].parse(["A"] * 1000, [0, 1, 2, 3])
+    assert REGISTRY[T.MULTIPLE].parse(["B", "A"], [0, 1, 2, 3]) == ["A", "B"]
+
+
 def test_multiple_scores_only_an_exact_match_by_default():
     assert grade(T.MULTIPLE, ["A", "B", "D"], ["A", "B", "D"], 2) == 2
     assert grade(T.MULTIPLE, ["A", "B"], ["A", "B", "D"], 2) == 0

@@ -44,9 +44,10 @@ class QType:
 
 
 def _display_to_canonical(letter: str, option_order: list[int]) -> str:
-    i = OPTION_LETTERS.find(letter)
+    """One display letter (exactly one character: "BCD" is not B) → the version's own letter."""
+    i = OPTION_LETTERS.find(letter) if len(letter) == 1 else -1
     if i < 0 or i >= len(option_order):
-        raise ResponseError(f"选项 {letter!r} 不存在")
+        raise ResponseError(f"选项 {letter[:8]!r} 不存在")
     return OPTION_LETTERS[option_order[i]]
 
 
@@ -105,7 +106,7 @@ class Multiple(Single):
     def parse(self, raw: Any, option_order: list[int]) -> Any:
         if raw is None or raw == [] or raw == "":
             return None
-        if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        if not isinstance(raw, list) or len(raw) > len(OPTION_LETTERS) or not all(isinstance(x, str) for x in raw):
             raise ResponseError("多选题的作答应为选项列表")
         return sorted({_display_to_canonical(x, option_order) for x in raw})
 
