@@ -253,3 +253,46 @@ def test_the_lock_message_counts_down(client, auth, no_sittings):
     auth.login("trainee1")
     page = client.post("/trainee/levels/L4/start", data={"password": "1111"}, follow_redirects=True)
     assert "再错 4 次将锁定入场" in page.text
+
+
+# --- report sizes -----------------------------------------------------------------------------------
+
+def _workbook(numbers: list[str]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet()
+    ws.append(["工号"])
+    for n in numbers:
+        ws.append([n])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _enrol_file(client, sitting_id: int, data: bytes):  # noqa: ANN001, ANN202
+    import io
+
+    return client.post(f"/hr/sittings/{sitting_id}/enrol", data={"how": "xlsx", "file": (io.BytesIO(data), "名单.xlsx")},
+                       content_type="multipart/form-data")
+
+
+def test_an_enrolment_list_of_thousands_of_unknown_numbers_gives_a_bounded_page_and_audit(client, auth, no_sittings):
+    sitting, _ = open_sitting("L4", [], now=no_sittings.now)
+    auth.login("hr1")
+    page = _enrol_file(client, sitting.id, _workbook([f"ZZ{n:07d}" + "长" * 30 for n in range(5000)]))
+    assert page.status_code == 200 and len(page.data) < 200_000
+    assert "另有 4800 人未报名" in page.text
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sitting.enrol")
+                               .order_by(AuditEvent.id.desc())).first()
+    assert event.detail["refused_count"] == 5000 and len(str(event.detail)) < 50_000
+
+
+def test_an_enrolment_list_over_the_cap_is_refused_with_the_count(client, auth, no_sittings):
+    sitting, _ = open_sitting("L4", [], now=no_sittings.now)
+    auth.login("hr1")
+    page = _enrol_file(client, sitting.id, _workbook([f"ZZ{n:07d}" for n in range(20_001)]))
+    assert "一次最多 20000 人" in page.get_data(as_text=True) or "一次最多 20000 人" in client.get(
+        f"/hr/sittings/{sitting.id}").text

@@ -107,8 +107,18 @@ class Refusal:
     #: the .xlsx row, when enrolled from a file
     row: int | None = None
 
+    def __post_init__(self) -> None:
+        if len(self.who) > 40:  # a pasted essay is not a name
+            object.__setattr__(self, "who", self.who[:40] + "…")
+
     def __str__(self) -> str:
         return (f"第 {self.row} 行 " if self.row else "") + f"{self.who}: {self.reason}"
+
+
+#: people one enrolment may name (a province's sitting is about 10,000)
+MAX_ENROL_NAMES = 20_000
+#: refusals listed on the page and kept in the audit log; the rest are counted
+SHOWN_REFUSALS = 200
 
 
 @dataclass
@@ -116,6 +126,10 @@ class EnrolmentReport:
     enrolled: list[User] = field(default_factory=list)
     already: list[User] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
+
+    @property
+    def shown_refused(self) -> list[Refusal]:
+        return self.refused[:SHOWN_REFUSALS]
 
 
 def _label(user: User) -> str:
@@ -157,8 +171,8 @@ def enrol(session: Session, sitting: Sitting, users: Iterable[tuple[User, int | 
         report.enrolled.append(user)
     session.flush()
     record_audit(session, at=now, actor_id=actor_id, action="sitting.enrol", entity=sitting,
-                 enrolled=[u.id for u in report.enrolled], already=len(report.already),
-                 refused=[str(r) for r in report.refused])
+                 enrolled=len(report.enrolled), already=len(report.already), refused_count=len(report.refused),
+                 refused=[str(r) for r in report.shown_refused])
     return report
 
 
@@ -174,6 +188,8 @@ def organization_trainees(session: Session, organization: Organization) -> list[
 def find_people(session: Session, text: str) -> tuple[list[tuple[User, None]], list[Refusal]]:
     """Usernames or employee numbers, separated by spaces, commas or lines."""
     wanted = [w for w in re.split(r"[\s,，;；、]+", text.strip()) if w]
+    if len(wanted) > MAX_ENROL_NAMES:
+        raise SittingError(f"一次最多填写 {MAX_ENROL_NAMES} 个用户名或工号 (实际 {len(wanted)} 个), 请分批报名")
     found = _by_username_or_number(session, wanted)
     users = [(found[w], None) for w in wanted if w in found]
     return users, [Refusal(w, "没有这个用户名或工号") for w in wanted if w not in found]
@@ -217,6 +233,8 @@ def read_enrolment_xlsx(session: Session, data: bytes, filename: str = "") -> tu
         if text:
             wanted.append((number, text))
     header_name = names[column]
+    if len(wanted) > MAX_ENROL_NAMES:
+        raise SittingError(f"{where}列出 {len(wanted)} 人, 一次最多 {MAX_ENROL_NAMES} 人, 请拆分后分批上传")
     if not wanted:
         raise SittingError(f"{where}在“{header_name}”列下没有任何人")
     found = _by_username_or_number(session, [t for _n, t in wanted])
