@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask.globals import app_ctx
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -35,7 +35,18 @@ def _takes_write_lock() -> bool:
     """
     if not has_request_context():
         return True
-    return bool(g.get("sqlite_write_lock")) or request.method not in _READ_ONLY_METHODS
+    if g.get("sqlite_write_lock"):
+        return True
+    return request.method not in _READ_ONLY_METHODS and not getattr(
+        current_app.view_functions.get(request.endpoint or ""), "reads_first", False)
+
+
+def reads_first(view: Any) -> Any:
+    """For a POST view that usually only reads (a login): on SQLite its transaction does not take the
+    write lock up front, so writers on other connections (the rate limiter's counters) are not held up
+    by it; the view calls ``db.lock_for_write()`` before it writes."""
+    view.reads_first = True
+    return view
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -75,7 +86,7 @@ class Database:
         app.teardown_appcontext(lambda _exc: self.session.remove())
 
     def lock_for_write(self) -> None:
-        """A GET request that is about to write: on SQLite, restart its transaction holding the write lock.
+        """A GET request (or a ``reads_first`` POST) that is about to write: on SQLite, restart its transaction holding the write lock.
 
         The current transaction is rolled back (loaded objects reload on their next access), so call
         this before changing anything. Elsewhere (PostgreSQL, POST requests, CLI) it does nothing.

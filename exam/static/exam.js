@@ -18,8 +18,12 @@
   for (const p of Object.values(pending)) seq = Math.max(seq, p.seq);
   let inflight = false, timer = null, finished = false;
 
+  // Only answers the server has not acknowledged stay on this computer (exam-room PCs are shared).
   function persist() {
-    try { localStorage.setItem(storeKey, JSON.stringify(pending)); } catch (e) { /* storage full: server copy remains */ }
+    try {
+      if (Object.keys(pending).length) localStorage.setItem(storeKey, JSON.stringify(pending));
+      else localStorage.removeItem(storeKey);
+    } catch (e) { /* storage full: server copy remains */ }
   }
   function setStatus(text, cls) { status.textContent = text; status.className = cls || "muted"; }
 

@@ -20,7 +20,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from exam import clock
-from exam.extensions import db
+from exam.extensions import db, reads_first
 from exam.models import User, record_audit
 from exam.ratelimit import Counter
 from exam.web.access import SESSION_VERSION, guard_any_user, home_for, public
@@ -46,6 +46,7 @@ def _decoy_hash() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@reads_first
 def login():  # noqa: ANN201
     """Username and password; a failed attempt says no more than that it failed."""
     form = LoginForm()
@@ -62,6 +63,7 @@ def login():  # noqa: ANN201
         db.session.rollback()  # the counters write on their own connection
         over = [c.name for c, key in ((LOGIN_ACCOUNT, account_key), (LOGIN_ADDRESS, address)) if not c.hit(key)]
         if over:
+            db.lock_for_write()
             record_audit(db.session, at=clock.now(), actor_id=None, action="auth.lockout",
                          entity=user if user is not None else "users", username=username[:64], address=address,
                          limits=over)

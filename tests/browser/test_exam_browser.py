@@ -6,6 +6,7 @@ database: a fresh SQLite file, or a fresh PostgreSQL database when the suite run
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -23,6 +25,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-default-apps", "--disable-extensions"]
 FLASK = [sys.executable, "-m", "flask", "--app", "exam"]
 PASSWORD = "browser-password"
+#: answers the exam page keeps in this browser
+STORED_ANSWERS = "Object.keys(localStorage).filter(k => k.startsWith('exam-attempt-')).length"
 
 pytestmark = pytest.mark.browser
 
@@ -102,7 +106,8 @@ def test_trainee_answers_reloads_and_finds_answers_then_submits(live_server, bro
     blank = page.locator("section.q[data-type=fill_blank] input.blank").first
     blank.fill("成长期")
     single.locator(".flag-box").check()
-    page.wait_for_function("document.getElementById('save-status').textContent.startsWith('已保存')")
+    expect(page.locator("#save-status")).to_have_text(re.compile("^已保存"))  # (no eval: the CSP forbids it)
+    assert page.evaluate(STORED_ANSWERS) == 0  # acknowledged answers do not stay on a shared exam-room PC
     q1_pos = q1.get_attribute("data-position")
     assert "answered" in page.locator(f"#nav-{q1_pos}").get_attribute("class")
     countdown_before = page.text_content("#countdown")
@@ -123,3 +128,22 @@ def test_trainee_answers_reloads_and_finds_answers_then_submits(live_server, bro
     assert "成绩" in page.text_content("h1")
     assert "总分" in page.text_content("#result-score")
     assert "不合格" in page.text_content("#result-verdict")
+    assert page.evaluate(STORED_ANSWERS) == 0
+
+
+def test_answers_the_server_never_acknowledged_are_kept_until_logout(live_server, browser):
+    page = browser.new_page()
+    page.set_default_timeout(15000)
+    page.goto(live_server + "/login")
+    page.fill("input[name=username]", "trainee2")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.click("button[data-level=L4]")
+    page.wait_for_selector("#exam")
+    page.route("**/answers", lambda route: route.abort())  # the network drops every save
+    page.locator("section.q[data-type=true_false]").first.locator("input[value=true]").check()
+    expect(page.locator("#save-status")).to_have_class(re.compile(r"\berror\b"))
+    assert page.evaluate(STORED_ANSWERS) == 1
+    page.click("header form[data-logout] button")
+    page.wait_for_url("**/login")
+    assert page.evaluate(STORED_ANSWERS) == 0
