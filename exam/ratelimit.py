@@ -134,7 +134,10 @@ class Counter:
         return limiter.limiter.hit(self.item, self.name, key) and self.allowed(key)
 
     def clear(self, key: str) -> None:
-        limiter.limiter.clear(self.item, self.name, key)
+        """Forget the key's count; a read only when nothing was counted (the common case: a login
+        without earlier failures writes nothing)."""
+        if limiter.limiter.get_window_stats(self.item, self.name, key).remaining < self.item.amount:
+            limiter.limiter.clear(self.item, self.name, key)
 
     def window_minutes(self) -> int:
         return max(1, round(self.item.get_expiry() / 60))

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -101,8 +101,8 @@ def logout():  # noqa: ANN201
 
 def end_other_sessions(user: User) -> None:
     """Every session cookie issued to ``user`` so far stops working (the caller commits)."""
-    db.session.refresh(user, with_for_update=True)
-    user.session_version += 1
+    db.session.execute(update(User).where(User.id == user.id).values(session_version=User.session_version + 1))
+    db.session.expire(user, ["session_version"])
 
 
 class PasswordForm(FlaskForm):
