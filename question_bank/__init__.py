@@ -10,12 +10,13 @@ from question_bank.records import (
     Difficulty,
     QuestionRecord,
     QuestionType,
+    QuestionUse,
     count_blanks,
 )
 from question_bank.starter import load_starter_bank
 
 __all__ = [
-    "AREA_CODES", "LEVEL_CODES", "BankError", "Difficulty", "QuestionRecord", "QuestionType",
+    "AREA_CODES", "LEVEL_CODES", "BankError", "Difficulty", "QuestionRecord", "QuestionType", "QuestionUse",
     "count_blanks", "FORMAT_NAME", "FORMAT_VERSION", "dump_bank", "dumps_bank", "load_bank",
     "loads_bank", "load_starter_bank",
 ]

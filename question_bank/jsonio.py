@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from question_bank.records import BankError, Difficulty, QuestionRecord, QuestionType
+from question_bank.records import BankError, Difficulty, QuestionRecord, QuestionType, QuestionUse
 
 FORMAT_NAME = "vip-exam-bank"
 FORMAT_VERSION = 1
@@ -22,8 +22,10 @@ def record_to_dict(q: QuestionRecord) -> dict[str, Any]:
         "area": q.area,
         "difficulty": q.difficulty.value,
         "levels": list(q.levels),
-        "stem": q.stem,
     }
+    if q.use is not None:
+        d["use"] = q.use.value
+    d["stem"] = q.stem
     if q.options:
         d["options"] = list(q.options)
     d["answer"] = answer
@@ -37,7 +39,8 @@ def record_from_dict(d: dict[str, Any], where: str) -> QuestionRecord:
     """Build one record; ``where`` names the place in the file for error messages."""
     if not isinstance(d, dict):
         raise BankError(f"{where}: 应为一个对象")
-    unknown = set(d) - {"key", "type", "area", "difficulty", "levels", "stem", "options", "answer", "explanation", "tags"}
+    unknown = set(d) - {"key", "type", "area", "difficulty", "levels", "use", "stem", "options", "answer", "explanation",
+                        "tags"}
     if unknown:
         raise BankError(f"{where}: 未知字段 {sorted(unknown)}")
     try:
@@ -48,6 +51,7 @@ def record_from_dict(d: dict[str, Any], where: str) -> QuestionRecord:
         difficulty = Difficulty(d.get("difficulty"))
     except ValueError:
         raise BankError(f"{where}: 难度 {d.get('difficulty')!r} 应为 easy/medium/hard") from None
+    use = _use_from(d.get("use"), where)
     raw = d.get("answer")
     answer: Any = raw
     if qtype.is_choice and isinstance(raw, list):
@@ -66,9 +70,20 @@ def record_from_dict(d: dict[str, Any], where: str) -> QuestionRecord:
             levels=tuple(d.get("levels") or ()),
             explanation=str(d.get("explanation") or ""),
             tags=tuple(d.get("tags") or ()),
+            use=use,
         )
     except BankError as exc:
         raise BankError(f"{where}: {exc}") from None
+
+
+def _use_from(raw: Any, where: str) -> QuestionUse | None:
+    """The ``use`` field: absent, null or empty → None (a new question is 两者)."""
+    if raw is None or raw == "":
+        return None
+    use = QuestionUse.parse(raw) if isinstance(raw, str) else None
+    if use is None:
+        raise BankError(f"{where}: 字段 use (用途) 的值 {raw!r} 无效, 应为 练习/考试/两者 或 practice/exam/both")
+    return use
 
 
 def dumps_bank(records: Iterable[QuestionRecord]) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from question_bank.dumps.model import Skipped
 from question_bank.jsonio import FORMAT_NAME, loads_bank
-from question_bank.records import BankError, Difficulty, QuestionRecord, QuestionType
+from question_bank.records import BankError, Difficulty, QuestionRecord, QuestionType, QuestionUse
 
 FORMATS = {"xlsx": "Excel", "docx": "Word", "json": "JSON 题库", "text": "文本"}
 
@@ -35,13 +35,15 @@ class Entry:
     levels: tuple[str, ...] | None = None
     explanation: str = ""
     tags: tuple[str, ...] = ()
+    #: 用途 as the file gives it; None when it does not (a new question is then 两者)
+    use: QuestionUse | None = None
 
     @classmethod
     def from_record(cls, record: QuestionRecord, lines: tuple[int, int]) -> Entry:
         key = None if record.key.startswith("~") else record.key
         return cls(type=record.type, stem=record.stem, options=record.options, answer=record.answer, lines=lines,
                    key=key, area=record.area, difficulty=record.difficulty, levels=record.levels,
-                   explanation=record.explanation, tags=record.tags)
+                   explanation=record.explanation, tags=record.tags, use=record.use)
 
 
 @dataclass
@@ -110,7 +112,7 @@ def _read_xlsx(data: bytes, filename: str) -> SourceRead:
     from question_bank.xlsx import read_xlsx
 
     result = read_xlsx(data, name=filename)
-    out = SourceRead("xlsx", errors=[str(e) for e in result.errors])
+    out = SourceRead("xlsx", errors=[f"{filename} {e}" for e in result.errors])
     out.entries = [Entry.from_record(rec, (row, row)) for row, rec in result.rows]
     return out
 

@@ -63,6 +63,42 @@ class Difficulty(enum.StrEnum):
         return {"easy": "易", "medium": "中", "hard": "难"}[self.value]
 
 
+class QuestionUse(enum.StrEnum):
+    """Where a question may be drawn (用途): practice only, certification only, or both."""
+
+    PRACTICE = "practice"
+    EXAM = "exam"
+    BOTH = "both"
+
+    @property
+    def label(self) -> str:
+        return {"practice": "练习", "exam": "考试", "both": "两者"}[self.value]
+
+    @classmethod
+    def parse(cls, text: str) -> QuestionUse | None:
+        """练习 / 考试 / 两者 or practice / exam / both (and a few forms trainers type); None if unknown."""
+        return _USE_WORDS.get(re.sub(r"\s+", "", text).lower())
+
+    def serves(self, purpose: QuestionUse) -> bool:
+        """May a question of this use go on a paper drawn for ``purpose`` (PRACTICE or EXAM)?"""
+        return self is purpose or self is QuestionUse.BOTH
+
+    @classmethod
+    def serving(cls, purpose: QuestionUse) -> tuple[QuestionUse, ...]:
+        """The uses a paper drawn for ``purpose`` may take: mocks and practice 练习 + 两者, certification 考试 + 两者."""
+        return tuple(u for u in cls if u.serves(purpose))
+
+
+_USE_WORDS: dict[str, QuestionUse] = {
+    **{u.label: u for u in QuestionUse},
+    **{u.value: u for u in QuestionUse},
+    "仅练习": QuestionUse.PRACTICE, "练习用": QuestionUse.PRACTICE,
+    "仅考试": QuestionUse.EXAM, "考试用": QuestionUse.EXAM, "正式考试": QuestionUse.EXAM,
+    "练习和考试": QuestionUse.BOTH, "练习与考试": QuestionUse.BOTH, "通用": QuestionUse.BOTH,
+}
+USE_HINT = "可填: 练习、考试、两者 (或 practice、exam、both); 留空表示两者"
+
+
 def count_blanks(stem: str) -> int:
     return len(BLANK_RE.findall(stem))
 
@@ -74,6 +110,9 @@ class QuestionRecord:
     ``answer`` by type: true_false → bool; single → ("B",); multiple → ("A", "C");
     fill_blank → one tuple of accepted alternatives per blank; short_answer and
     case_study → the reference answer text (marking guidance for trainers).
+
+    ``use`` (用途) None means the file did not say: a new question is then 两者 (both), and a
+    question the bank already has keeps its use.
     """
 
     key: str
@@ -86,6 +125,7 @@ class QuestionRecord:
     levels: tuple[str, ...] = LEVEL_CODES
     explanation: str = ""
     tags: tuple[str, ...] = field(default=())
+    use: QuestionUse | None = None
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -101,6 +141,8 @@ class QuestionRecord:
             out.append(f"知识领域 {self.area!r} 不存在")
         if not self.stem.strip():
             out.append("题干为空")
+        if self.use is not None and not isinstance(self.use, QuestionUse):
+            out.append(f"用途 {self.use!r} 无效 ({USE_HINT})")
         bad_levels = [lv for lv in self.levels if lv not in LEVEL_CODES]
         if bad_levels or not self.levels:
             out.append(f"适用等级无效: {list(self.levels)!r}")

@@ -41,6 +41,7 @@ from question_bank.records import (
     Difficulty,
     QuestionRecord,
     QuestionType,
+    QuestionUse,
     count_blanks,
 )
 from question_bank.sources import source_bytes
@@ -48,13 +49,15 @@ from question_bank.sources import source_bytes
 SHEET = "题目"
 HELP_SHEET = "说明"
 OPTION_COLUMNS: tuple[str, ...] = tuple(f"选项{c}" for c in OPTION_LETTERS)
-COLUMNS: tuple[str, ...] = ("编号", "知识领域", "题型", "难度", "适用等级", "题干", *OPTION_COLUMNS, "答案", "解析", "标签")
+COLUMNS: tuple[str, ...] = ("编号", "知识领域", "题型", "难度", "适用等级", "题干", *OPTION_COLUMNS, "答案", "解析", "标签",
+                            "用途")
 #: Without these a sheet is not a question sheet; the other columns may be left out.
 REQUIRED_COLUMNS: tuple[str, ...] = ("知识领域", "题型", "难度", "题干", "答案")
 #: Keys starting with this are provisional (a new question); the caller assigns real ones.
 PROVISIONAL = "~"
 
-_COLUMN_WIDTHS = {"编号": 12, "知识领域": 24, "题型": 12, "难度": 7, "适用等级": 13, "题干": 60, "答案": 22, "解析": 40, "标签": 16}
+_COLUMN_WIDTHS = {"编号": 12, "知识领域": 24, "题型": 12, "难度": 7, "适用等级": 13, "题干": 60, "答案": 22, "解析": 40, "标签": 16,
+                  "用途": 8}
 _OPTION_WIDTH = 22
 _TEXT_COLUMNS = {"题干", "解析"}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -240,6 +243,19 @@ _ALTERNATIVE_SEPARATOR = re.compile(r"[|｜]")
 _PAREN_BLANK = re.compile(r"[(（][\s_]*[)）]")
 
 
+_USE_HINT = "可填: 练习、考试、两者 (或 practice、exam、both); 留空表示两者 (已有题目保持原用途)"
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_use(text: str) -> tuple[QuestionUse | None, str | None]:
+    if not text:
+        return None, None
+    use = QuestionUse.parse(to_simplified(nfkc(text)))
+    if use is None:
+        return None, f"用途 {text!r} 无效 ({_USE_HINT})"
+    return use, None
+
+
 def _parse_answer(qtype: QuestionType, text: str, n_options: int | None, stem: str) -> tuple[Any, list[tuple[str, str]]]:
     """The answer in record form, and the (column, message) problems found with it."""
     if not text:
@@ -326,6 +342,9 @@ def _parse_row(row: int, cell: dict[str, str]) -> tuple[QuestionRecord | None, d
     stem = cell.get("题干", "")
     if not stem:
         error("题干", "题干为空")
+    use, msg = _parse_use(cell.get("用途", ""))
+    if msg:
+        error("用途", msg)
 
     texts = [cell.get(c, "") for c in OPTION_COLUMNS]
     last = max((i for i, t in enumerate(texts) if t), default=-1)
@@ -348,6 +367,7 @@ def _parse_row(row: int, cell: dict[str, str]) -> tuple[QuestionRecord | None, d
         draft = SimpleNamespace(
             key=key, type=qtype, area=area or AREA_CODES[0], difficulty=difficulty or Difficulty.MEDIUM,
             stem=stem, answer=answer, options=options, levels=levels or LEVEL_CODES, explanation=explanation, tags=tags,
+            use=use,
         )
         for msg in QuestionRecord.problems(draft):  # type: ignore[arg-type]
             column = _problem_column(msg, len(options))
@@ -361,7 +381,7 @@ def _parse_row(row: int, cell: dict[str, str]) -> tuple[QuestionRecord | None, d
     try:
         record = QuestionRecord(
             key=key, type=qtype, area=area, difficulty=difficulty, stem=stem, answer=answer,
-            options=options, levels=levels, explanation=explanation, tags=tags,
+            options=options, levels=levels, explanation=explanation, tags=tags, use=use,
         )
     except BankError as exc:  # pragma: no cover - problems() above already says all of this
         return None, {"题干": str(exc)}
@@ -513,7 +533,7 @@ def _row_values(q: QuestionRecord) -> list[str]:
     options = list(q.options) + [""] * (len(OPTION_LETTERS) - len(q.options))
     values = [
         q.key, f"{q.area} {AREA_NAMES[q.area]}", q.type.label, q.difficulty.label, ",".join(q.levels), q.stem,
-        *options, _answer_text(q), q.explanation, ",".join(q.tags),
+        *options, _answer_text(q), q.explanation, ",".join(q.tags), q.use.label if q.use else "",
     ]
     for value in values:
         if ILLEGAL_CHARACTERS_RE.search(value):
@@ -556,6 +576,7 @@ def _setup_question_sheet(ws: Any) -> None:
     dropdown("知识领域", [f"{c} {n}" for c, n in AREA_NAMES.items()], "知识领域应为 13 个领域之一, 可只填代码如 W05")
     dropdown("题型", [t.label for t in QuestionType], "题型应为 判断题/单选题/多选题/填空题/简答题/案例分析题")
     dropdown("难度", [d.label for d in Difficulty], "难度应为 易/中/难")
+    dropdown("用途", [u.label for u in QuestionUse], "用途应为 练习/考试/两者")
 
 
 def _header_row(ws: Any) -> list[Any]:
@@ -580,6 +601,8 @@ _HELP_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("", "", "简答题、案例分析题: 参考答案 (评分要点), 供阅卷老师参考, 可换行。", "(1)倾听 (2)道歉 (3)解决"),
     ("解析", "否", "答案解析, 考试结束后展示给学员。", "先处理心情, 再处理事情。"),
     ("标签", "否", "自由标签, 多个用逗号分隔。", "首问负责,情绪安抚"),
+    ("用途", "否", "练习: 只用于模拟考试和练习; 考试: 只用于正式考试; 两者: 都可以。新题留空为两者, 已有题目留空则保持原用途。",
+     "考试"),
 )
 
 

@@ -162,19 +162,20 @@ def test_the_template_has_the_question_sheet_with_a_bold_frozen_header_and_dropd
     header = [c.value for c in ws[1]]
     assert header == [
         "编号", "知识领域", "题型", "难度", "适用等级", "题干", "选项A", "选项B", "选项C", "选项D", "选项E", "选项F",
-        "选项G", "选项H", "答案", "解析", "标签",
+        "选项G", "选项H", "答案", "解析", "标签", "用途",
     ]
     assert all(c.font.b for c in ws[1])
     assert ws.freeze_panes == "A2"
     assert ws.max_row == 1
     assert ws.column_dimensions["F"].width >= 40  # 题干
     lists = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in ws.data_validations.dataValidation}
-    assert set(lists) == {"B2", "C2", "D2"}
+    assert set(lists) == {"B2", "C2", "D2", "R2"}
     assert "W05 投诉处理" in lists["B2"] and "B11 电信基础知识" in lists["B2"]
     assert lists["C2"] == '"判断题,单选题,多选题,填空题,简答题,案例分析题"'
     assert lists["D2"] == '"易,中,难"'
+    assert lists["R2"] == '"练习,考试,两者"'
     help_text = "\n".join(str(v) for row in wb["说明"].iter_rows(values_only=True) for v in row if v)
-    for title in ("编号", "知识领域", "题型", "难度", "适用等级", "题干", "答案", "解析", "标签", "W07", "培训指导与团队管理"):
+    for title in ("编号", "知识领域", "题型", "难度", "适用等级", "题干", "答案", "解析", "标签", "用途", "W07", "培训指导与团队管理"):
         assert title in help_text
     result = read_xlsx(buf.getvalue())
     assert result.rows == [] and result.errors == []
