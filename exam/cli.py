@@ -254,15 +254,17 @@ def _print_import_report(report: dict, dry_run: bool) -> None:
 @click.option("--difficulty", default="")
 @click.option("--level", default="")
 @click.option("--status", default="")
+@click.option("--use", default="", help="用途: practice / exam / both")
 @click.option("--q", "text", default="", help="题干包含的文字")
-def bank_export(path: Path, area: str, qtype: str, difficulty: str, level: str, status: str, text: str) -> None:
+def bank_export(path: Path, area: str, qtype: str, difficulty: str, level: str, status: str, use: str,
+                text: str) -> None:
     """Write the selected questions to .xlsx (the import template) or .json (the bank format)."""
     from exam.services.bank_query import BankFilter, iter_records
     from question_bank import dumps_bank
     from question_bank.xlsx import write_xlsx
 
     f = BankFilter.from_args({"area": area, "type": qtype, "difficulty": difficulty, "level": level.upper(),
-                              "status": status, "q": text})
+                              "status": status, "use": use, "q": text})
     records = list(iter_records(db.session, f))
     if path.suffix.lower() == ".xlsx":
         write_xlsx(records, path)

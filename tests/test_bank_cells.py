@@ -14,7 +14,7 @@ from exam.models import BankCell, Question, QuestionStatus, QuestionVersion
 from exam.services import papers
 from exam.services.bank_edit import change_status, create_question, edit_question, set_enemy_group
 from exam.services.papers import StaleCounts, draw_paper, level_by_code, level_cells, level_rules
-from question_bank import LEVEL_CODES, Difficulty, QuestionRecord, QuestionType
+from question_bank import LEVEL_CODES, Difficulty, QuestionRecord, QuestionType, QuestionUse
 
 NOW = datetime(2026, 11, 22, 9, 0)
 
@@ -24,25 +24,26 @@ def recount() -> Counter:
     out: Counter = Counter()
     rows = db.session.execute(
         select(Question.status, Question.enemy_group, QuestionVersion.levels_mask, QuestionVersion.area_code,
-               QuestionVersion.type, QuestionVersion.difficulty)
+               QuestionVersion.type, QuestionVersion.difficulty, QuestionVersion.use)
         .join(QuestionVersion, Question.current_version_id == QuestionVersion.id))
-    for status, group, mask, area, qtype, diff in rows:
+    for status, group, mask, area, qtype, diff, use in rows:
         if status is QuestionStatus.ACTIVE and group is None:
             for i in range(len(LEVEL_CODES)):
                 if mask & (1 << i):
-                    out[(1 << i, area, qtype.value, diff.value)] += 1
+                    out[(1 << i, area, qtype.value, diff.value, use.value)] += 1
     return out
 
 
 def stored() -> Counter:
-    return Counter({(b, a, t, d): n for b, a, t, d, n in db.session.execute(
-        select(BankCell.level_bit, BankCell.area_code, BankCell.type, BankCell.difficulty, BankCell.n)
+    return Counter({(b, a, t, d, u): n for b, a, t, d, u, n in db.session.execute(
+        select(BankCell.level_bit, BankCell.area_code, BankCell.type, BankCell.difficulty, BankCell.use, BankCell.n)
         .where(BankCell.level_bit > 0, BankCell.n != 0))})
 
 
-def question(area: str = "W03", levels: tuple[str, ...] = ("L4", "L3"), difficulty=Difficulty.MEDIUM):  # noqa: ANN001
+def question(area: str = "W03", levels: tuple[str, ...] = ("L4", "L3"), difficulty=Difficulty.MEDIUM,  # noqa: ANN001
+             use: QuestionUse | None = None):
     return QuestionRecord(key="tmp", type=QuestionType.TRUE_FALSE, area=area, difficulty=difficulty, levels=levels,
-                          stem=f"客户来电投诉网速慢, 应先致歉再排查 ({random.random()})", answer=True)
+                          stem=f"客户来电投诉网速慢, 应先致歉再排查 ({random.random()})", answer=True, use=use)
 
 
 def test_counts_follow_creation_edits_status_and_enemy_groups(app):
@@ -50,12 +51,17 @@ def test_counts_follow_creation_edits_status_and_enemy_groups(app):
     q = create_question(db.session, question(), status=QuestionStatus.ACTIVE, actor_id=None, now=NOW)
     db.session.flush()
     assert stored() == recount()
-    cell = (1, "W03", "true_false", "medium")
+    cell = (1, "W03", "true_false", "medium", "both")
     before = stored()[cell]
     edit_question(db.session, q, question(area="W05", levels=("L1",), difficulty=Difficulty.HARD),
                   actor_id=None, now=NOW)
     db.session.flush()
-    assert stored()[cell] == before - 1 and stored()[(8, "W05", "true_false", "hard")] >= 1
+    assert stored()[cell] == before - 1 and stored()[(8, "W05", "true_false", "hard", "both")] >= 1
+    assert stored() == recount()
+    edit_question(db.session, q, question(area="W05", levels=("L1",), difficulty=Difficulty.HARD,
+                                          use=QuestionUse.EXAM), actor_id=None, now=NOW)
+    db.session.flush()
+    assert stored()[(8, "W05", "true_false", "hard", "exam")] == 1
     assert stored() == recount()
     set_enemy_group(db.session, q, "G-网速", actor_id=None, now=NOW)
     assert stored() == recount()

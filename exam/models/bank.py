@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exam.models.base import Base, str_enum
-from question_bank import LEVEL_CODES, Difficulty, QuestionType
+from question_bank import LEVEL_CODES, Difficulty, QuestionType, QuestionUse
 
 
 class QuestionStatus(enum.StrEnum):
@@ -45,7 +45,7 @@ class Question(Base):
     __tablename__ = "questions"
     __table_args__ = (
         # one cell's active questions for one level, read when a paper samples that cell
-        Index("ix_questions_cell", "status", "area_code", "type", "difficulty", "enemy_group", "levels_mask", "id"),
+        Index("ix_questions_cell", "status", "area_code", "type", "difficulty", "enemy_group", "levels_mask", "use", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,6 +63,9 @@ class Question(Base):
     type: Mapped[QuestionType | None] = mapped_column(str_enum(QuestionType, "question_cell_type"))
     difficulty: Mapped[Difficulty | None] = mapped_column(str_enum(Difficulty, "question_cell_difficulty"))
     levels_mask: Mapped[int | None]
+    #: the current version's 用途: certification papers draw 考试 and 两者, mocks and practice 练习 and 两者
+    use: Mapped[QuestionUse] = mapped_column(str_enum(QuestionUse, "question_cell_use"), default=QuestionUse.BOTH,
+                                             server_default=QuestionUse.BOTH.value)
     #: where the question came from (starter bank, an import file, a trainer)
     source: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -92,6 +95,9 @@ class QuestionVersion(Base):
     difficulty: Mapped[Difficulty] = mapped_column(str_enum(Difficulty, "difficulty"))
     #: bit i set ⇔ allowed in LEVEL_CODES[i] (L4=1, L3=2, L2=4, L1=8)
     levels_mask: Mapped[int]
+    #: 用途: 练习 (mocks and practice only), 考试 (certification only) or 两者
+    use: Mapped[QuestionUse] = mapped_column(str_enum(QuestionUse, "question_use"), default=QuestionUse.BOTH,
+                                             server_default=QuestionUse.BOTH.value)
     stem: Mapped[str] = mapped_column(Text)
     options: Mapped[list[Any]] = mapped_column(default=list)
     #: the key in the bank format's JSON shape; never sent to a trainee before grading
@@ -112,9 +118,9 @@ class QuestionVersion(Base):
 
 
 class BankCell(Base):
-    """How many active, ungrouped questions one (level, area, type, difficulty) cell holds.
+    """How many active, ungrouped questions of one use one (level, area, type, difficulty) cell holds.
 
-    Maintained by triggers on ``questions`` (migration 0004), in the same transaction as the change,
+    Maintained by triggers on ``questions`` (migrations 0004, 0010), in the same transaction as the change,
     so a paper is allocated from ~200 counts instead of reading the whole bank. The row with
     ``level_bit`` 0 is not a count: its ``n`` is a random stamp that changes with every change to a
     question in an enemy group (see ``services.papers.grouped_questions``).
@@ -127,6 +133,8 @@ class BankCell(Base):
     area_code: Mapped[str] = mapped_column(String(8), primary_key=True)
     type: Mapped[str] = mapped_column(String(16), primary_key=True)
     difficulty: Mapped[str] = mapped_column(String(16), primary_key=True)
+    #: the questions' 用途 (``QuestionUse`` value): a paper adds the counts of the uses it may draw
+    use: Mapped[str] = mapped_column(String(16), primary_key=True)
     n: Mapped[int] = mapped_column(default=0)
 
 

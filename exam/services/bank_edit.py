@@ -61,7 +61,7 @@ def create_question(session: Session, record: QuestionRecord, *, status: Questio
     question = session.get(Question, qid)
     assert question is not None
     record_audit(session, at=now, actor_id=actor_id, action="question.create", entity=question, key=key,
-                 status=status.value)
+                 status=status.value, use=question.use.value)
     return question
 
 

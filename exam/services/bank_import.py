@@ -126,6 +126,7 @@ def _item_json(it: PlannedItem) -> dict[str, Any]:
     return {
         "type": e.type.value, "stem": e.stem, "options": list(e.options), "answer": _answer_json(e.type, e.answer),
         "lines": list(e.lines), "key": e.key, "area": it.area, "area_source": it.area_source,
+        "use": e.use.value if e.use else None,
         "notes": list(e.notes), "duplicate_of": it.duplicate_of, "accepted": it.accepted,
         **({"problem": it.problem} if it.problem else {}),
     }
@@ -192,7 +193,7 @@ def _record(item: PlannedItem, options: ImportOptions, key: str) -> QuestionReco
     return QuestionRecord(
         key=key, type=e.type, area=item.area or "", difficulty=e.difficulty or options.difficulty,
         stem=e.stem, answer=e.answer, options=e.options, levels=e.levels or options.levels,
-        explanation=e.explanation, tags=e.tags,
+        explanation=e.explanation, tags=e.tags, use=e.use,
     )
 
 

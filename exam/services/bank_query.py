@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from exam.models import Question, QuestionStatus, QuestionVersion, levels_to_mask
 from exam.services.bank_sync import record_from_version
-from question_bank import LEVEL_CODES, Difficulty, QuestionRecord, QuestionType
+from question_bank import LEVEL_CODES, Difficulty, QuestionRecord, QuestionType, QuestionUse
 from question_bank.normalize import to_simplified
 
 #: sort key → (label, columns)
@@ -29,6 +29,8 @@ class BankFilter:
     type: str = ""
     difficulty: str = ""
     level: str = ""
+    #: 用途: practice / exam / both
+    use: str = ""
     status: str = ""
     source: str = ""
     sort: str = "key"
@@ -43,7 +45,7 @@ class BankFilter:
             q=(args.get("q") or "").strip()[:100], area=(args.get("area") or "").strip().upper()[:8],
             type=pick("type", {t.value for t in QuestionType}),
             difficulty=pick("difficulty", {d.value for d in Difficulty}),
-            level=pick("level", set(LEVEL_CODES)), status=pick("status", {s.value for s in QuestionStatus}),
+            level=pick("level", set(LEVEL_CODES)), use=pick("use", {u.value for u in QuestionUse}), status=pick("status", {s.value for s in QuestionStatus}),
             source=(args.get("source") or "").strip()[:120], sort=pick("sort", set(SORTS)) or "key",
         )
 
@@ -67,6 +69,8 @@ def select_questions(f: BankFilter) -> Select:
         stmt = stmt.where(QuestionVersion.difficulty == Difficulty(f.difficulty))
     if f.level:
         stmt = stmt.where(QuestionVersion.levels_mask.op("&")(levels_to_mask([f.level])) != 0)
+    if f.use:
+        stmt = stmt.where(QuestionVersion.use == QuestionUse(f.use))
     if f.status:
         stmt = stmt.where(Question.status == QuestionStatus(f.status))
     if f.source:

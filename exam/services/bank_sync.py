@@ -1,6 +1,7 @@
 """The only place that knows both the bank's interchange records and the ORM rows."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,12 +10,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from exam.models import Question, QuestionStatus, QuestionVersion, levels_to_mask, mask_to_levels, record_audit
-from question_bank import QuestionRecord
+from question_bank import QuestionRecord, QuestionUse
 from question_bank.jsonio import record_from_dict, record_to_dict
 from question_bank.normalize import stem_fingerprint
 
 #: the fields a trainer can change, in the order a change is described
-FIELDS = ("type", "area", "difficulty", "levels", "stem", "options", "answer", "explanation", "tags")
+FIELDS = ("type", "area", "difficulty", "levels", "use", "stem", "options", "answer", "explanation", "tags")
 
 
 @dataclass
@@ -28,20 +29,21 @@ def version_values(q: QuestionRecord, *, number: int, now: datetime, actor_id: i
     """A version row's columns for ``q`` (without the question)."""
     return dict(
         version=number, type=q.type, area_code=q.area, difficulty=q.difficulty, levels_mask=levels_to_mask(q.levels),
-        stem=q.stem, options=list(q.options), answer=record_to_dict(q)["answer"], explanation=q.explanation,
+        use=q.use or QuestionUse.BOTH, stem=q.stem, options=list(q.options), answer=record_to_dict(q)["answer"], explanation=q.explanation,
         tags=list(q.tags), fingerprint=stem_fingerprint(q.stem), created_at=now, created_by_id=actor_id,
     )
 
 
 def cell_values(q: QuestionRecord) -> dict:
-    """The current version's cell, copied onto the question row (see ``Question.area_code``)."""
-    return dict(area_code=q.area, type=q.type, difficulty=q.difficulty, levels_mask=levels_to_mask(q.levels))
+    """The current version's cell and use, copied onto the question row (see ``Question.area_code``)."""
+    return dict(area_code=q.area, type=q.type, difficulty=q.difficulty, levels_mask=levels_to_mask(q.levels),
+                use=q.use or QuestionUse.BOTH)
 
 
 def record_from_version(key: str, v: QuestionVersion) -> QuestionRecord:
     return record_from_dict(
         {"key": key, "type": v.type.value, "area": v.area_code, "difficulty": v.difficulty.value,
-         "levels": list(mask_to_levels(v.levels_mask)), "stem": v.stem, "options": v.options,
+         "levels": list(mask_to_levels(v.levels_mask)), "use": v.use.value, "stem": v.stem, "options": v.options,
          "answer": v.answer, "explanation": v.explanation, "tags": v.tags},
         where=f"题目 {key} 第 {v.version} 版",
     )
@@ -76,6 +78,8 @@ def revise_question(session: Session, question: Question, record: QuestionRecord
     """A new version when ``record`` differs from the current one (None when nothing changed); audited."""
     current = question.current_version
     before = record_from_version(question.key, current) if current is not None else None
+    if record.use is None:  # the file did not say: the question keeps its use
+        record = dataclasses.replace(record, use=before.use if before else QuestionUse.BOTH)
     if before == record:
         return None
     number = (current.version if current else 0) + 1
@@ -85,8 +89,11 @@ def revise_question(session: Session, question: Question, record: QuestionRecord
     for name, value in cell_values(record).items():
         setattr(question, name, value)
     session.flush()
+    moved = {"use": {"before": before.use.value, "after": record.use.value}} \
+        if before and before.use is not record.use else {}
     record_audit(session, at=now, actor_id=actor_id, action="question.revise", entity=question, key=question.key,
-                 version=number, changed=changed_fields(before, record) if before else list(FIELDS), source=source)
+                 version=number, changed=changed_fields(before, record) if before else list(FIELDS), source=source,
+                 **moved)
     return version
 
 

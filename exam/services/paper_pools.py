@@ -31,7 +31,7 @@ from exam.services.assembly import Paper, PaperEntry
 from exam.services.papers import bank_candidates, level_rules
 from exam.services.pools import DEFAULT_POOL_SIZE, ItemStats, assemble_pool, expected_score
 from exam.services.version_cache import load_pool_papers
-from question_bank import Difficulty, QuestionType
+from question_bank import Difficulty, QuestionType, QuestionUse
 
 
 def item_stats(session: Session, question_ids: Iterable[int] | None = None) -> dict[int, ItemStats]:
@@ -63,8 +63,9 @@ def active_pool(session: Session, level: Level) -> PaperPool | None:
 
 def build_pool(session: Session, level: Level, *, size: int = DEFAULT_POOL_SIZE, seed: int, now: datetime,
                actor_id: int | None, tolerance: float = 0.01) -> PaperPool:
-    """Assemble and store ``size`` parallel papers for ``level``; the level's previous pool is retired."""
-    bank = bank_candidates(session, level.code)
+    """Assemble and store ``size`` parallel papers for ``level`` from the exam-usable questions (考试 and 两者:
+    pools serve certification attempts only); the level's previous pool is retired."""
+    bank = bank_candidates(session, level.code, QuestionUse.EXAM)
     stats = item_stats(session)
     pool = assemble_pool(level_rules(level), bank, random.Random(seed), size=size, stats=stats, tolerance=tolerance)
     r = pool.report
@@ -95,8 +96,9 @@ def pool_paper(stored: PoolPaper, level_code: str) -> Paper:
 def take_pool_paper(session: Session, level: Level, seen: set[int],
                     pool: PaperPool | None = None) -> tuple[int, Paper] | None:
     """The least given paper of ``pool`` (a sitting's own) or else the level's active pool (ties broken at
-    random) that holds none of ``seen`` and only questions still active; None when there is no pool or no
-    such paper (the caller then draws one)."""
+    random) that holds none of ``seen`` and only questions still active and exam-usable (a trainer may have
+    made one 练习 since the pool was built); None when there is no pool or no such paper (the caller then
+    draws one)."""
     pool = pool or active_pool(session, level)
     if pool is None:
         return None
@@ -111,9 +113,9 @@ def take_pool_paper(session: Session, level: Level, seen: set[int],
                                 .limit(1).with_for_update(skip_locked=True)) \
             or session.scalar(select(PoolPaper.id).where(PoolPaper.id.in_(usable)).order_by(*order).limit(1))
         ids = {row[0] for row in contents[chosen]}
-        if session.scalar(select(Question.id).where(Question.id.in_(ids), Question.status != QuestionStatus.ACTIVE)
-                          .limit(1)) is not None:
-            usable.discard(chosen)  # a question retired since the pool was built: the next paper
+        unfit = (Question.status != QuestionStatus.ACTIVE) | Question.use.not_in(QuestionUse.serving(QuestionUse.EXAM))
+        if session.scalar(select(Question.id).where(Question.id.in_(ids), unfit).limit(1)) is not None:
+            usable.discard(chosen)  # a question retired or made 练习 since the pool was built: the next paper
             continue
         session.execute(update(PoolPaper).where(PoolPaper.id == chosen).values(assigned=PoolPaper.assigned + 1))
         return chosen, _paper_of(contents[chosen], level.code)
