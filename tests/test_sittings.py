@@ -335,12 +335,12 @@ def test_trainers_mark_certification_answers_before_mock_ones(client, auth, no_s
     from exam.services.grading import pending_marking
 
     clock = no_sittings
-    open_sitting("L3", ["trainee2"], now=clock.now)
     auth.login("trainee2")
     mock = db.session.get(Attempt, int(client.post("/trainee/levels/L3/mock").location.rstrip("/").split("/")[-1]))
     answer_all(client, mock)
-    client.post(f"/trainee/attempts/{mock.id}/submit")  # handed in first
+    client.post(f"/trainee/attempts/{mock.id}/submit")  # handed in first (no mock once the sitting is open)
     clock.advance(minutes=5)
+    open_sitting("L3", ["trainee2"], now=clock.now)
     start(client, "L3")
     real = started_attempt("trainee2")
     answer_all(client, real)

@@ -20,6 +20,8 @@ from exam.models import (
     AttemptState,
     Level,
     PaperItem,
+    Question,
+    QuestionVersion,
     Role,
     Sitting,
     User,
@@ -28,11 +30,12 @@ from exam.models import (
 )
 from exam.services.assembly import Paper
 from exam.services.certificates import CertificateSettings
-from exam.services.grading import finalize_overdue
+from exam.services.grading import finalize_overdue, submit_attempt
 from exam.services.paper_pools import take_pool_paper
 from exam.services.papers import draw_paper, seen_questions
 from exam.services.qtypes import ResponseError, qtype
 from exam.services.version_cache import client_view, load_shown
+from question_bank import QuestionUse
 
 
 def start_attempt(session: Session, user: User, level: Level, now: datetime, settings: CertificateSettings,
@@ -42,9 +45,13 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
 
     An open attempt whose deadline passed is finalised first (it may even earn a certificate).
     A certification attempt takes a paper from the sitting's pool (else the level's active pool,
-    else it is drawn); a mock attempt is always drawn, so mocks never expose pool papers. The
-    deadline is the level's duration plus ``extra_minutes`` (accommodation).
-    Who may start what (sitting window, eligibility) is decided by the callers.
+    else it is drawn) of exam-usable questions (考试, 两者), and first hands in the trainee's running
+    mocks, so nothing answered on a mock after seeing a certification paper is ever scored. A mock
+    attempt is always drawn, so mocks never expose pool papers, from practice-usable questions (练习,
+    两者) and never with a question of the trainee's running certification paper or its enemy group.
+    The deadline is the level's duration plus ``extra_minutes`` (accommodation).
+    Who may start what (sitting window, eligibility, no mock beside a certification) is decided by the
+    callers.
     """
     open_attempt = session.scalars(
         select(Attempt).where(Attempt.user_id == user.id, Attempt.level_id == level.id, Attempt.kind == kind,
@@ -57,13 +64,19 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
     seed = secrets.randbits(31) if seed is None else seed
     rng = random.Random(seed)
     seen = seen_questions(session, user.id, level)
-    taken = None if kind is AttemptKind.MOCK else take_pool_paper(
+    mock = kind is AttemptKind.MOCK
+    if not mock:
+        _hand_in_mocks(session, user, now, settings)
+    taken = None if mock else take_pool_paper(
         session, level, seen, pool=sitting.pool if sitting is not None else None)
     # a pre-assembled paper when the level has a pool (no solving at a synchronized start)
     if taken:  # the same questions as others given this paper, in an order of its own within each section
         pool_paper_id, paper = taken[0], _shuffled_within_sections(taken[1], rng)
+    elif mock:
+        pool_paper_id, paper = None, draw_paper(session, level, rng, seen=seen, purpose=QuestionUse.PRACTICE,
+                                                exclude=_on_running_certification(session, user))
     else:
-        pool_paper_id, paper = None, draw_paper(session, level, rng, seen=seen)
+        pool_paper_id, paper = None, draw_paper(session, level, rng, seen=seen, purpose=QuestionUse.EXAM)
     attempt = Attempt(
         user_id=user.id, level_id=level.id, state=AttemptState.IN_PROGRESS, seed=seed, started_at=now,
         deadline_at=now + Attempt.duration_for(level) + timedelta(minutes=extra_minutes), pass_mark=level.pass_mark,
@@ -77,6 +90,29 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
         record_audit(session, at=now, actor_id=user.id, action="attempt.repeats", entity=attempt,
                      repeated=paper.repeated, note="题库不足, 重考试卷含此前见过的题目 (已尽量少)")
     return attempt
+
+
+def _hand_in_mocks(session: Session, user: User, now: datetime, settings: CertificateSettings) -> None:
+    """Submit the trainee's running mock exams (graded from their saved answers) before a certification paper
+    is shown."""
+    for attempt in session.scalars(select(Attempt).where(
+            Attempt.user_id == user.id, Attempt.kind == AttemptKind.MOCK, Attempt.state == AttemptState.IN_PROGRESS)):
+        submit_attempt(session, attempt, now, settings)
+        record_audit(session, at=now, actor_id=user.id, action="attempt.mock_handed_in", entity=attempt,
+                     note="开始正式考试时自动交卷")
+
+
+def _on_running_certification(session: Session, user: User) -> set[int]:
+    """Questions on the trainee's running certification papers, and those in their enemy groups."""
+    ids = set(session.scalars(
+        select(QuestionVersion.question_id).join(PaperItem, PaperItem.question_version_id == QuestionVersion.id)
+        .join(Attempt, Attempt.id == PaperItem.attempt_id)
+        .where(Attempt.user_id == user.id, Attempt.kind == AttemptKind.CERTIFICATION,
+               Attempt.state == AttemptState.IN_PROGRESS)))
+    if ids:
+        groups = select(Question.enemy_group).where(Question.id.in_(ids), Question.enemy_group.is_not(None))
+        ids |= set(session.scalars(select(Question.id).where(Question.enemy_group.in_(groups))))
+    return ids
 
 
 def _shuffled_within_sections(paper: Paper, rng: random.Random) -> Paper:

@@ -45,7 +45,6 @@ from exam.services.attempts import (
     client_state,
     exam_page_items,
     save_answers,
-    start_attempt,
 )
 from exam.services.certificates import china_date
 from exam.services.eligibility import eligibility_by_level
@@ -55,9 +54,11 @@ from exam.services.sittings import (
     SittingError,
     WrongSittingPassword,
     enrolment_attempt,
+    mock_refusals,
     open_enrolment,
     record_wrong_password,
     start_certification,
+    start_mock,
     trainee_enrolments,
 )
 from exam.web.access import checks_own_access, guard, session_user_id, session_version
@@ -166,10 +167,16 @@ def _lobby_state(sitting: Sitting, now: datetime) -> dict:
 
 @bp.route("/levels/<code>/mock", methods=["POST"])
 def mock(code: str):  # noqa: ANN201
-    """A mock exam (模拟考试) at any level, any time: same paper rules and grading, never a certificate."""
+    """A mock exam (模拟考试): same paper rules and grading, never a certificate, practice-usable questions only;
+    refused (with the reason) at a level whose certification attempt is running or whose sitting is open."""
     level = _level(code)
-    return _begin(lambda: start_attempt(db.session, current_user, level, clock.now(), certificate_settings(),
-                                        kind=AttemptKind.MOCK))
+    return _begin(lambda: start_mock(db.session, current_user, level, clock.now(), certificate_settings()))
+
+
+@bp.context_processor
+def _mock_refusals() -> dict:
+    """``mock_refusals(levels)`` for the dashboard: level id → why its 模拟考试 button is unavailable now."""
+    return {"mock_refusals": lambda levels: mock_refusals(db.session, current_user, levels, clock.now())}
 
 
 def _level(code: str) -> Level:
