@@ -45,7 +45,8 @@ from exam.web.bank_forms import (
     option_fields,
     record_from_form,
 )
-from question_bank import AREA_CODES, LEVEL_CODES, Difficulty, QuestionType, dumps_bank
+from exam.web.inputs import page_arg, small_int
+from question_bank import AREA_CODES, LEVEL_CODES, Difficulty, QuestionType, QuestionUse, dumps_bank
 from question_bank.normalize import stem_fingerprint
 from question_bank.xlsx import write_template, write_xlsx
 
@@ -53,8 +54,8 @@ bp = Blueprint("bank", __name__, url_prefix="/trainer")
 guard(bp, Role.TRAINER, Role.ADMIN)
 
 PAGE_SIZE = 50
-FIELD_LABELS = {"type": "题型", "area": "领域", "difficulty": "难度", "levels": "等级", "stem": "题干", "options": "选项",
-                "answer": "答案", "explanation": "解析", "tags": "标签"}
+FIELD_LABELS = {"type": "题型", "area": "领域", "difficulty": "难度", "levels": "等级", "use": "用途", "stem": "题干",
+                "options": "选项", "answer": "答案", "explanation": "解析", "tags": "标签"}
 IMPORT_PAGE_SIZE = 200
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -68,12 +69,12 @@ def field_label(name: str) -> str:
 def questions():  # noqa: ANN201
     """The bank, searchable, filtered and sorted, a page at a time."""
     f = BankFilter.from_args(request.args)
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     return render_template("bank/questions.html", f=f, rows=page_of_questions(db.session, f, page, PAGE_SIZE),
                            total=count_questions(db.session, f), page=page, page_size=PAGE_SIZE, sorts=SORTS,
                            sources=sources(db.session), types=list(QuestionType), difficulties=list(Difficulty),
                            statuses=list(QuestionStatus), status_labels=STATUS_LABELS, levels=LEVEL_CODES,
-                           area_codes=AREA_CODES, qtype=qtype)
+                           uses=list(QuestionUse), area_codes=AREA_CODES, qtype=qtype)
 
 
 @bp.route("/questions/export.<any(xlsx, json):fmt>")
@@ -228,7 +229,7 @@ def _merge_choices(upload: ImportUpload, form: ImportChoicesForm, count: int) ->
                    levels=[c for c in LEVEL_CODES if c in (form.levels.data or [])] or list(LEVEL_CODES))
     areas = dict(choices.get("areas", {}))
     skip, keep = set(choices.get("skip", [])), set(choices.get("keep", []))
-    for i in (int(x) for x in request.form.getlist("shown") if x.isdigit() and int(x) < count):
+    for i in (n for x in request.form.getlist("shown") if (n := small_int(x)) is not None and n < count):
         area = request.form.get(f"area_{i}", "").strip().upper()
         if area in AREA_CODES:
             areas[str(i)] = area
@@ -272,7 +273,7 @@ def import_preview(upload_id: int):  # noqa: ANN201
         db.session.commit()
         flash("已保存选择, 预检结果已更新。", "info")
         return redirect(url_for(".import_preview", upload_id=upload.id, view=request.args.get("view", "all"),
-                                page=request.args.get("page", 1)))
+                                page=page_arg()))
     choices = upload.summary.get("choices", {})
     if request.method == "GET":
         form.area.data = choices.get("area", "")
@@ -282,7 +283,7 @@ def import_preview(upload_id: int):  # noqa: ANN201
     plan = plan_import(db.session, source, upload.filename, _options(choices))
     view = request.args.get("view", "all")
     shown = [it for it in plan.items if _in_view(it, view)]
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     return render_template("bank/import_preview.html", upload=upload, plan=plan, form=form, view=view,
                            shown=shown[(page - 1) * IMPORT_PAGE_SIZE: page * IMPORT_PAGE_SIZE], shown_total=len(shown),
                            page=page, page_size=IMPORT_PAGE_SIZE, area_codes=AREA_CODES, qtype=qtype)

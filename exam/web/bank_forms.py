@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from exam.models import QuestionStatus
-from question_bank import LEVEL_CODES, BankError, Difficulty, QuestionRecord, QuestionType
+from question_bank import LEVEL_CODES, BankError, Difficulty, QuestionRecord, QuestionType, QuestionUse
 from question_bank.areas import AREA_NAMES, LEVEL_NAMES
 from question_bank.records import OPTION_LETTERS
 
@@ -26,12 +26,17 @@ AREA_CHOICES = [(code, f"{code} {name}") for code, name in AREA_NAMES.items()]
 
 LEVEL_CHOICES = [(code, LEVEL_NAMES[code]) for code in LEVEL_CODES]
 
+USE_CHOICES = [(QuestionUse.BOTH.value, "两者 (模拟考试和正式考试)"), (QuestionUse.PRACTICE.value, "练习 (只用于模拟考试和练习)"),
+               (QuestionUse.EXAM.value, "考试 (只用于正式考试)")]
+
 
 class QuestionForm(FlaskForm):
     type = SelectField("题型", choices=choices([(t.value, t.label) for t in QuestionType]))
     area = SelectField("知识领域", choices=choices(AREA_CHOICES))
     difficulty = SelectField("难度", choices=choices([(d.value, d.label) for d in Difficulty]), default="medium")
     levels = MultiCheckboxField("适用等级", choices=choices(LEVEL_CHOICES), default=list(LEVEL_CODES))
+    use = SelectField("用途", choices=choices(USE_CHOICES), default=QuestionUse.BOTH.value,
+                      description="练习的题目不会出现在正式考试中, 考试的题目不会出现在模拟考试中")
     status = SelectField("状态", choices=choices([("active", "启用"), ("draft", "草稿")]), default="active")
     stem = TextAreaField("题干", validators=[InputRequired("请填写题干"), Length(max=5000)])
     keys = MultiCheckboxField("正确选项", choices=choices((c, c) for c in OPTION_LETTERS))
@@ -59,6 +64,7 @@ def fill_form(form: QuestionForm, record: QuestionRecord) -> None:
     form.type.data, form.area.data, form.difficulty.data = record.type.value, record.area, record.difficulty.value
     form.levels.data, form.stem.data, form.explanation.data = list(record.levels), record.stem, record.explanation
     form.tags.data = ", ".join(record.tags)
+    form.use.data = (record.use or QuestionUse.BOTH).value
     for field, text in zip(option_fields(form), record.options, strict=False):
         field.data = text
     if record.type.is_choice:
@@ -99,7 +105,8 @@ def record_from_form(form: QuestionForm, key: str) -> QuestionRecord | None:
         return QuestionRecord(key=key, type=qtype, area=form.area.data, difficulty=Difficulty(form.difficulty.data),
                               stem=(form.stem.data or "").strip(), answer=answer, options=options,
                               levels=tuple(c for c in LEVEL_CODES if c in (form.levels.data or [])),
-                              explanation=(form.explanation.data or "").strip(), tags=tags)
+                              explanation=(form.explanation.data or "").strip(), tags=tags,
+                              use=QuestionUse(form.use.data))
     except BankError as exc:
         _attach_problems(form, qtype, str(exc).split(": ", 1)[-1].split("; "))
         return None
