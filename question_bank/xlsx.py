@@ -429,22 +429,6 @@ def open_workbook(data: bytes, name: str, *, then: str = "导入") -> Iterator[A
             wb.close()
 
 
-# openpyxl warns about workbook features it drops (extensions, odd styles); they do not matter here.
-        warnings.simplefilter("ignore", UserWarning)
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # any failure means the file is unreadable
-            raise BankError(f"{name}: 无法读取 Excel 文件 ({type(exc).__name__}: {exc})") from None
-        try:
-            return _read_sheet(_question_sheet(wb))
-        except BankError:
-            raise
-        except Exception as exc:  # a damaged sheet inside a valid zip
-            raise BankError(f"{name}: Excel 文件已损坏, 无法读取 ({type(exc).__name__}: {exc})") from None
-        finally:
-            wb.close()
-
-
 def _question_sheet(wb: Any) -> Any:
     if SHEET in wb.sheetnames:
         return wb[SHEET]

@@ -443,3 +443,13 @@ def test_looks_like_xlsx_recognises_workbooks_only():
     with zipfile.ZipFile(docx_like, "w") as zf:
         zf.writestr("word/document.xml", "<w/>")
     assert not looks_like_xlsx(docx_like.getvalue())
+
+
+def test_a_workbook_is_opened_and_read_once(monkeypatch):
+    import question_bank.xlsx as xlsx
+
+    opened = []
+    real = xlsx.load_workbook
+    monkeypatch.setattr(xlsx, "load_workbook", lambda *a, **k: opened.append(1) or real(*a, **k))
+    assert len(read_xlsx(_xlsx_bytes(HAND_MADE)).records) == len(HAND_MADE)
+    assert len(opened) == 1
