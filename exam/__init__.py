@@ -18,6 +18,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    from exam.web import inputs
+
+    inputs.init_app(app)  # before any blueprint adds its routes
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -34,9 +37,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_blueprints(app)
 
-    from exam.web import security
+    from exam.web import errors, security
 
     security.init_app(app)
+    errors.init_app(app)
 
     from exam.cli import register_cli
 

@@ -175,6 +175,11 @@ class AttemptNotFound(LookupError):
     """No such attempt for this user."""
 
 
+#: a page's sequence numbers count its changes (a 32-bit column); no paper has more items than this
+MAX_SEQ = 2**31 - 1
+MAX_POSITION = 10_000
+
+
 class NotAllowed(PermissionError):
     """The user may not save (no trainee role, or the account is disabled)."""
 
@@ -193,9 +198,9 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
     for change in changes:
         seq = change.get("seq") if isinstance(change, dict) else None
         pos = change.get("item") if isinstance(change, dict) else None
-        if (not isinstance(seq, int) or isinstance(seq, bool) or seq < 1
-                or not isinstance(pos, int) or isinstance(pos, bool)):
-            raise ResponseError(f"无效的保存请求: {change!r}")
+        if (not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ
+                or not isinstance(pos, int) or isinstance(pos, bool) or not 1 <= pos <= MAX_POSITION):
+            raise ResponseError(f"无效的保存请求: {str(change)[:100]}")
         positions.add(pos)
     conn = session.connection()  # plain rows through Core: no ORM state for a request that loads no objects
     rows = conn.execute(_save_read(), {"attempt_id": attempt_id, "user_id": user_id,

@@ -18,6 +18,7 @@ from exam.services.certificates import china_date
 from exam.services.eligibility import eligibility_by_level, routes_by_level, save_level_routes, set_override
 from exam.services.eligibility_rules import STANDARD_TRAINING_HOURS, EligibilityRulesError, rules_to_json
 from exam.web.access import guard
+from exam.web.inputs import small_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard(bp, Role.ADMIN)
@@ -169,7 +170,7 @@ def revoke_api_token():  # noqa: ANN201
     form = FlaskForm()
     if form.validate_on_submit():
         token_id = request.form.get("token_id", "")
-        row = db.session.get(ApiToken, int(token_id)) if token_id.isdigit() and len(token_id) < 10 else None
+        row = db.session.get(ApiToken, n) if (n := small_int(token_id)) is not None else None
         if row is None:
             flash("找不到该令牌。", "error")
         elif row.revoked_at is not None:

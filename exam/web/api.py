@@ -23,6 +23,8 @@ PAGE = 500
 def _since(raw: str) -> datetime | None:
     """ISO time; with an offset it is converted, without one it is China Standard Time (stored times are UTC)."""
     moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    if not 1900 <= moment.year <= 9000:  # converting an offset at the calendar's ends overflows
+        raise ValueError(raw)
     if moment.tzinfo is None:
         return moment - CHINA_OFFSET
     return moment.astimezone(UTC).replace(tzinfo=None)

@@ -33,6 +33,7 @@ from exam.services.certificates import (
 )
 from exam.web.access import guard
 from exam.web.common import certificate_settings, send_certificate
+from exam.web.inputs import page_arg
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 guard(bp, Role.HR, Role.ADMIN)
@@ -101,7 +102,7 @@ def certificates():  # noqa: ANN201
     query = _filtered(today)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, request.args.get("page", 1, type=int)), pages)
+    page = page_arg(last=pages)
     certs = db.session.scalars(_with_holder(query).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template(
         "hr/certificates.html", certs=certs, today=today, total=total, page=page, pages=pages,

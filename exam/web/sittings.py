@@ -34,6 +34,7 @@ from exam.services.sittings import (
 from exam.web.access import guard
 from exam.web.bank_forms import choices
 from exam.web.common import certificate_settings
+from exam.web.inputs import small_int
 
 bp = Blueprint("sittings", __name__, url_prefix="/hr/sittings")
 guard(bp, Role.HR, Role.ADMIN)
@@ -54,7 +55,9 @@ class SittingForm(FlaskForm):
 
 
 def _utc(local: datetime) -> datetime:
-    """A time typed in Beijing time → stored UTC."""
+    """A time typed in Beijing time → stored UTC; a year outside 2000–2999 is a typing error."""
+    if not 2000 <= local.year <= 2999:
+        raise SittingError(f"时间 {local:%Y-%m-%d %H:%M} 不在合理范围内, 请检查年份")
     return local - CHINA_OFFSET
 
 
@@ -160,10 +163,8 @@ def extra_time(sitting_id: int, enrolment_id: int):  # noqa: ANN201
         abort(404)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    try:
-        minutes = int(request.form.get("minutes", ""))
-    except ValueError:
-        minutes = -1
+    minutes = small_int(request.form.get("minutes", "").strip(), 100_000)
+    minutes = -1 if minutes is None else minutes
     try:
         grant_extra_time(db.session, enrolment, minutes, request.form.get("reason", ""), actor_id=current_user.id,
                          now=clock.now(), settings=certificate_settings())

@@ -255,8 +255,11 @@ def save(attempt_id: int):  # noqa: ANN201
     """Autosave: a batch of changes, each with the page's sequence number. One query reads the attempt, its
     owner's standing and the changed items, one upsert writes (no user, paper or answers loaded); an attempt
     past its deadline is refused (409) and finalised."""
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or not isinstance(payload.get("answers"), list):
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than any save
+        payload = None
+    if not isinstance(payload, dict) or not isinstance(payload.get("answers"), list) or len(payload["answers"]) > 500:
         _refuse_non_trainee()
         return jsonify(error="请求格式不正确。"), 400
     try:

@@ -6,7 +6,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import DecimalField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange
+from wtforms.validators import InputRequired, Length, NumberRange, StopValidation
 
 from exam import clock
 from exam.extensions import db
@@ -22,8 +22,15 @@ guard(bp, Role.TRAINER, Role.ADMIN)
 PAGE_SIZE = 50
 
 
+def _finite(form: FlaskForm, field: DecimalField) -> None:
+    """"NaN", "sNaN" and "Infinity" are numbers to Decimal, not marks."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("请填写一个数字")
+
+
 class MarkForm(FlaskForm):
-    points = DecimalField("得分", places=1, validators=[InputRequired("请填写得分"), NumberRange(min=0)])
+    points = DecimalField("得分", places=1, validators=[InputRequired("请填写得分"), _finite,
+                                                     NumberRange(min=0, max=1000, message="得分应在 0 到 1000 之间")])
     comment = TextAreaField("评语", validators=[Length(max=2000)])
 
 
