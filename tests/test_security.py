@@ -296,3 +296,83 @@ def test_an_enrolment_list_over_the_cap_is_refused_with_the_count(client, auth, 
     page = _enrol_file(client, sitting.id, _workbook([f"ZZ{n:07d}" for n in range(20_001)]))
     assert "一次最多 20000 人" in page.get_data(as_text=True) or "一次最多 20000 人" in client.get(
         f"/hr/sittings/{sitting.id}").text
+
+
+# --- malformed input: a 4xx with a message, never a 5xx ---------------------------------------------
+
+def _mock(client) -> int:  # noqa: ANN001
+    return int(client.post("/trainee/levels/L1/mock").location.rsplit("/", 1)[1])
+
+
+@pytest.mark.parametrize("body", [
+    '{"answers": ["x"]}', '{"item": [1]}', '{"answers": [{"item": 1, "response": true, "seq": 9223372036854775808}]}',
+    '{"answers": [{"item": 99999999999999999999, "response": true, "seq": 1}]}',
+    '{"answers": [{"item": 1, "response": "BCD", "seq": 2}]}', "[" * 50000 + "]" * 50000, "not json",
+])
+def test_malformed_autosave_bodies_are_refused_with_a_message(client, body):
+    login(client, "trainee1")
+    attempt_id = _mock(client)
+    response = client.post(f"/trainee/attempts/{attempt_id}/answers", data=body, content_type="application/json")
+    assert response.status_code == 400 and response.json["error"]
+
+
+@pytest.mark.parametrize("url", [f"/trainee/attempts/{2**63}", f"/trainee/attempts/{2**64}/result",
+                                 f"/hr/sittings/{10**30}", f"/trainer/questions/{2**63}"])
+def test_ids_beyond_the_databases_range_are_not_found(client, url):
+    login(client, "admin1" if not url.startswith("/trainee") else "trainee1")
+    response = client.get(url)
+    assert response.status_code == 404 and "页面不存在" in response.text
+
+
+@pytest.mark.parametrize("url", ["/trainer/questions?page=99999999999999999999999", "/hr/certificates?page=²",
+                                 "/trainer/questions?page=-5"])
+def test_page_numbers_of_any_size_show_a_page(client, url):
+    login(client, "admin1")
+    assert client.get(url).status_code == 200
+
+
+def test_superscript_digits_are_not_an_id(client):
+    login(client, "admin1")
+    page = client.post("/admin/api-tokens/revoke", data={"token_id": "²"}, follow_redirects=True)
+    assert page.status_code == 200 and "找不到该令牌" in page.text
+
+
+def test_a_mark_that_is_not_a_number_is_refused(client, clock):
+    from exam.models import Answer, PaperItem
+
+    login(client, "trainee1")
+    attempt_id = _mock(client)
+    item = db.session.scalars(select(PaperItem).where(PaperItem.attempt_id == attempt_id,
+                                                      PaperItem.type.in_(["short_answer", "case_study"]))).first()
+    client.post(f"/trainee/attempts/{attempt_id}/answers",
+                json={"answers": [{"item": item.position, "response": "先致歉安抚, 再告知处理时限。", "seq": 1}]})
+    client.post(f"/trainee/attempts/{attempt_id}/submit")
+    answer = db.session.scalars(select(Answer).where(Answer.paper_item_id == item.id)).one()
+    assert answer.score is None  # awaits a trainer
+    login(client, "trainer1")
+    for points in ("sNaN", "NaN", "Infinity", "1e999"):
+        page = client.post(f"/trainer/marking/{answer.id}", data={"points": points})
+        assert page.status_code == 200 and "请填写一个数字" in page.text or "得分应在" in page.text, points
+        db.session.refresh(answer)
+        assert answer.score is None
+
+
+def test_an_api_time_at_the_calendars_end_is_refused(client, clock):
+    from exam.models import User as U
+    from exam.services.api_tokens import issue_token
+
+    admin = db.session.scalars(select(U).where(U.username == "admin1")).one()
+    _row, token = issue_token(db.session, "集团人力系统", actor_id=admin.id, now=clock.now)
+    db.session.commit()
+    for since in ("9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "2026-02-30"):
+        response = client.get("/api/v1/certificates", query_string={"changed_since": since},
+                              headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 400 and "changed_since" in response.json["error"], since
+
+
+def test_a_sitting_in_year_one_is_refused(client):
+    login(client, "hr1")
+    page = client.post("/hr/sittings/", data={"name": "x", "level": "L4", "organization": "CT",
+                                               "starts_at": "0001-01-01T00:00", "ends_at": "0001-01-01T02:00",
+                                               "mode": "room"})
+    assert page.status_code == 200 and "请检查年份" in page.text

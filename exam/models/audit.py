@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from exam.models.base import Base
@@ -47,5 +47,5 @@ class RateLimit(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     #: Unix time at which the window ends
-    expires_at: Mapped[float] = mapped_column(index=True)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
     hits: Mapped[int]
