@@ -55,25 +55,45 @@ def record_from_dict(d: dict[str, Any], where: str) -> QuestionRecord:
     raw = d.get("answer")
     answer: Any = raw
     if qtype.is_choice and isinstance(raw, list):
-        answer = tuple(raw)
+        answer = tuple(_strings(raw, "answer", where))
     elif qtype is QuestionType.FILL_BLANK and isinstance(raw, list):
-        answer = tuple(tuple(b) if isinstance(b, list) else b for b in raw)
+        answer = tuple(tuple(_strings(b, f"answer 第 {i + 1} 空", where)) if isinstance(b, list)
+                       else _text(b, f"answer 第 {i + 1} 空", where) for i, b in enumerate(raw))
+    elif qtype is QuestionType.TRUE_FALSE and not isinstance(raw, bool):
+        raise BankError(f"{where}: 判断题的 answer 应为 true 或 false, 实际为 {_show(raw)}")
+    elif qtype in (QuestionType.SINGLE, QuestionType.SHORT_ANSWER, QuestionType.CASE_STUDY) and raw is not None:
+        answer = _text(raw, "answer", where)
+    fields = {name: _text(d.get(name), name, where) for name in ("key", "area", "stem", "explanation")}
+    lists = {name: tuple(_strings(d.get(name), name, where)) for name in ("options", "levels", "tags")}
     try:
-        return QuestionRecord(
-            key=str(d.get("key") or ""),
-            type=qtype,
-            area=str(d.get("area") or ""),
-            difficulty=difficulty,
-            stem=str(d.get("stem") or ""),
-            answer=answer,
-            options=tuple(d.get("options") or ()),
-            levels=tuple(d.get("levels") or ()),
-            explanation=str(d.get("explanation") or ""),
-            tags=tuple(d.get("tags") or ()),
-            use=use,
-        )
+        return QuestionRecord(type=qtype, difficulty=difficulty, answer=answer, use=use, **fields, **lists)
     except BankError as exc:
         raise BankError(f"{where}: {exc}") from None
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _text(value: Any, field: str, where: str) -> str:
+    """A text field: a string (numbers are taken as written), or absent."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise BankError(f"{where}: 字段 {field} 应为文字, 实际为 {_show(value)}")
+
+
+def _strings(value: Any, field: str, where: str) -> list[str]:
+    """A list of texts (options, levels, tags, accepted answers), or absent."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BankError(f"{where}: 字段 {field} 应为列表, 实际为 {_show(value)}")
+    return [_text(v, f"{field} 第 {i + 1} 项", where) for i, v in enumerate(value)]
 
 
 def _use_from(raw: Any, where: str) -> QuestionUse | None:
@@ -96,6 +116,8 @@ def loads_bank(text: str, source: str = "<string>") -> list[QuestionRecord]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BankError(f"{source}: 不是有效的 JSON (第 {exc.lineno} 行: {exc.msg})") from None
+    except RecursionError:
+        raise BankError(f"{source}: JSON 嵌套过深, 不是题库文件") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         raise BankError(f"{source}: 不是题库文件 (format 应为 {FORMAT_NAME!r})")
     if doc.get("version") != FORMAT_VERSION:

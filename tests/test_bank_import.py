@@ -253,3 +253,20 @@ def test_traditional_script_in_gbk_is_converted_to_simplified(runner, tmp_path, 
     item = report["items"][0]
     assert item["stem"].startswith("处理客户投诉时") and item["options"] == ["解释原因", "倾听并安抚"]
     assert item["area"] == "W05" and item["area_source"] == "关键词建议"
+
+
+@pytest.mark.parametrize("question", [
+    {"options": 5}, {"options": ["甲", {"x": 1}]}, {"type": "fill_blank", "stem": "客户 ____ 期", "answer": [[{"a": 1}]]},
+    {"type": "true_false", "answer": "yes"}, {"stem": ["x"]}, {"tags": "a,b"},
+])
+def test_a_json_bank_file_with_wrong_field_types_is_refused_by_field_and_its_upload_still_opens(client, auth, clock,
+                                                                                                 question):
+    auth.login("trainer1")
+    base = {"key": "B11-900", "type": "single", "area": "B11", "difficulty": "medium", "levels": ["L4"],
+            "stem": "VIP客户首次来电, 服务经理首先应当?", "options": ["自我介绍", "推荐套餐"], "answer": ["A"]}
+    doc = {"format": "vip-exam-bank", "version": 1, "questions": [base | question]}
+    response = client.post("/trainer/imports", data={"file": (io.BytesIO(json.dumps(doc).encode()), "题库.json")},
+                           content_type="multipart/form-data", follow_redirects=True)
+    assert response.status_code in (200, 400) and "第 1 题" in response.text
+    for upload in db.session.scalars(select(ImportUpload)):
+        assert client.get(f"/trainer/imports/{upload.id}").status_code < 500
