@@ -376,3 +376,23 @@ def test_a_sitting_in_year_one_is_refused(client):
                                                "starts_at": "0001-01-01T00:00", "ends_at": "0001-01-01T02:00",
                                                "mode": "room"})
     assert page.status_code == 200 and "请检查年份" in page.text
+
+
+@pytest.mark.parametrize("how", ["path", "query", "form", "answer"])
+def test_a_nul_character_anywhere_is_refused_with_a_message(client, how):
+    login(client, "trainee1")
+    if how == "path":
+        response = client.post("/trainee/levels/%00/start")
+    elif how == "query":
+        response = client.get("/trainee/", query_string={"q": "a\x00b"})
+    elif how == "form":
+        response = client.post("/account/password", data={"current": "x\x00", "new": "y", "confirm": "y"})
+    else:
+        attempt_id = _mock(client)
+        from exam.models import PaperItem
+
+        item = db.session.scalars(select(PaperItem).where(PaperItem.attempt_id == attempt_id,
+                                                          PaperItem.type == "short_answer")).first()
+        response = client.post(f"/trainee/attempts/{attempt_id}/answers",
+                               json={"answers": [{"item": item.position, "response": "回答\x00", "seq": 1}]})
+    assert response.status_code == 400 and "控制字符" in response.get_data(as_text=True)

@@ -144,6 +144,8 @@ class FillBlank(QType):
             raise ResponseError("填空题的作答应为每空一个字符串")
         if len(raw) > 20 or any(len(x) > 500 for x in raw):
             raise ResponseError("填空内容过长")
+        if any("\x00" in x for x in raw):
+            raise ResponseError("作答中含有不允许的控制字符")
         return None if not any(x.strip() for x in raw) else [x.strip() for x in raw]
 
     def grade(self, response: Any, answer: Any, points: int, *, partial_credit: bool = False) -> float:
@@ -176,6 +178,8 @@ class FreeText(QType):
             raise ResponseError("作答应为文字")
         if len(raw) > 20000:
             raise ResponseError("作答超过 20000 字")
+        if "\x00" in raw:
+            raise ResponseError("作答中含有不允许的控制字符")
         return raw if raw.strip() else None
 
     def grade(self, response: Any, answer: Any, points: int, *, partial_credit: bool = False) -> float | None:

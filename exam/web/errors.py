@@ -38,6 +38,27 @@ def error_response(status: int, detail: str | None = None):  # noqa: ANN201
 def init_app(app: Flask) -> None:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese messages readable in JSON
 
+    @app.before_request
+    def _refuse_nul() -> object:
+        """A NUL character is in no name, number or answer (and PostgreSQL's text cannot hold one)."""
+        values = [request.path, *request.args.keys(), *request.args.values()]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            values += [*request.form.keys(), *request.form.values(), *(f.filename or "" for f in request.files.values())]
+        if any("\x00" in v for v in values):
+            return error_response(400, "请求中含有不允许的控制字符 (NUL), 请检查输入。")
+        return None
+
+    from sqlalchemy.exc import DataError
+
+    @app.errorhandler(DataError)
+    def data_refused(exc: DataError):  # noqa: ANN202
+        """The database refused a value (out of range, not representable): nothing was written."""
+        from exam.extensions import db
+
+        app.logger.warning("database refused a value: %s", exc.orig)
+        db.session.rollback()
+        return error_response(400, "提交的数据超出允许的范围或含有无法保存的字符, 未作任何修改。")
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # noqa: ANN202
         if exc.code is None or exc.code < 400:
