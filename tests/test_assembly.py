@@ -172,6 +172,20 @@ def test_feasibility_marks_cells_thin_below_three_times_the_need(starter):
     assert {c.status for c in report.cells} >= {"ok", "thin"}
 
 
+def test_feasibility_spreads_the_need_so_that_a_bank_deep_enough_everywhere_is_not_called_thin():
+    rules = LevelRules("X", {QuestionType.SINGLE: (8, 1)}, {"W05": 100}, {Difficulty.EASY: 50, Difficulty.MEDIUM: 50}, 50)
+    bank = [Candidate(i, "W05", QuestionType.SINGLE, Difficulty.EASY) for i in range(14)]
+    bank += [Candidate(100 + i, "W05", QuestionType.SINGLE, Difficulty.MEDIUM) for i in range(12)]
+    # 4 + 4 items take a third of each cell; piling all 8 into the bigger cell would make it look thin
+    report = feasibility(rules, bank)
+    assert report.feasible
+    assert [(c.difficulty, c.need, c.status) for c in report.cells if c.need] == [
+        (Difficulty.EASY, 4, "ok"), (Difficulty.MEDIUM, 4, "ok")]
+    # one item more than a third of every cell can give: exactly one cell is reported thin
+    thin = feasibility(LevelRules("X", {QuestionType.SINGLE: (9, 1)}, {"W05": 100}, rules.difficulty_mix, 50), bank)
+    assert sorted(c.status for c in thin.cells if c.need) == ["ok", "thin"]
+
+
 def random_rules(rng: random.Random) -> LevelRules:
     """A random weight table over 5 areas in whole points, on the L4 structure (all items 1 or 2 points)."""
     areas = rng.sample(["B11", "B12", "B21", "B22", "W01", "W02", "W03", "W05"], 5)

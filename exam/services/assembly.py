@@ -174,6 +174,10 @@ Cell = tuple[str, QuestionType, Difficulty]
 REPEAT_PENALTY = 1_000_000
 #: per earlier use of a question in the same pool: fresh questions first, but never at the price of a repeat
 WEAR_PENALTY = 2_000
+#: feasibility's objective, lexicographic: phantom items, then items beyond a third of their cell's supply,
+#: then the spread (a paper's pressure sum stays below 200 items × 1000)
+SLACK_WEIGHT = 10**12
+THIN_WEIGHT = 10**6
 
 
 class CellSupply(Protocol):
@@ -525,8 +529,16 @@ def feasibility_of_cells(rules: LevelRules, cells: Mapping[Cell, CellPools]) -> 
     slack = {k: model.cp.NewIntVar(0, rules.sections[k[1]][0], f"s{i}") for i, k in enumerate(every)}
     model.require_exact(slack)
     have = {k: p.size for k, p in cells.items()}
+    # the least-pressured allocation: fewest phantom items first, then as few items as possible beyond a
+    # third of any cell's supply (a linear cost alone would pile the paper into the biggest cells and
+    # call them thin), then the cheapest spread
+    over = []
+    for i, k in enumerate(cells):
+        excess = model.cp.NewIntVar(0, rules.sections[k[1]][0], f"o{i}")
+        model.cp.Add(excess >= model.count[k] - have.get(k, 0) // 3)
+        over.append(excess)
     pressure = sum((1000 // (have.get(k, 0) + 1)) * model.count[k] for k in cells)
-    model.cp.Minimize(REPEAT_PENALTY * sum(slack.values()) + pressure)
+    model.cp.Minimize(SLACK_WEIGHT * sum(slack.values()) + THIN_WEIGHT * sum(over) + pressure)
     solver = _solver()
     if solver.Solve(model.cp) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Feasibility(rules.level, False, [], problem="比重表、题型结构与难度比例互相矛盾, 任何题库都无法组卷")
