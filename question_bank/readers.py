@@ -37,13 +37,16 @@ class Entry:
     tags: tuple[str, ...] = ()
     #: 用途 as the file gives it; None when it does not (a new question is then 两者)
     use: QuestionUse | None = None
+    #: 互斥组 as the file gives it (JSON only); None when it does not
+    enemy_group: str | None = None
 
     @classmethod
     def from_record(cls, record: QuestionRecord, lines: tuple[int, int]) -> Entry:
         key = None if record.key.startswith("~") else record.key
         return cls(type=record.type, stem=record.stem, options=record.options, answer=record.answer, lines=lines,
                    key=key, area=record.area, difficulty=record.difficulty, levels=record.levels,
-                   explanation=record.explanation, tags=record.tags, use=record.use)
+                   explanation=record.explanation, tags=record.tags, use=record.use,
+                   enemy_group=record.enemy_group)
 
 
 @dataclass

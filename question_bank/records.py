@@ -13,6 +13,9 @@ AREA_CODES: tuple[str, ...] = (
 LEVEL_CODES: tuple[str, ...] = ("L4", "L3", "L2", "L1")
 OPTION_LETTERS = "ABCDEFGH"
 
+#: longest enemy-group (互斥组) name, as the database column holds it
+ENEMY_GROUP_MAX = 40
+
 #: A blank in a fill-in stem is a run of three or more underscores.
 BLANK_RE = re.compile(r"_{3,}")
 
@@ -113,6 +116,10 @@ class QuestionRecord:
 
     ``use`` (用途) None means the file did not say: a new question is then 两者 (both), and a
     question the bank already has keeps its use.
+
+    ``enemy_group`` (互斥组): questions that give each other away share one name, and a paper holds at
+    most one of them. It belongs to the question, not to a version, so it takes no part in comparing
+    records (an edit of the group alone is no new version). None means the file did not say.
     """
 
     key: str
@@ -126,6 +133,7 @@ class QuestionRecord:
     explanation: str = ""
     tags: tuple[str, ...] = field(default=())
     use: QuestionUse | None = None
+    enemy_group: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -143,6 +151,8 @@ class QuestionRecord:
             out.append("题干为空")
         if self.use is not None and not isinstance(self.use, QuestionUse):
             out.append(f"用途 {self.use!r} 无效 ({USE_HINT})")
+        if self.enemy_group is not None and len(self.enemy_group.strip()) > ENEMY_GROUP_MAX:
+            out.append(f"互斥组名称最长 {ENEMY_GROUP_MAX} 个字, 读到 {len(self.enemy_group.strip())} 个")
         bad_levels = [lv for lv in self.levels if lv not in LEVEL_CODES]
         if bad_levels or not self.levels:
             out.append(f"适用等级无效: {list(self.levels)!r}")
