@@ -18,7 +18,7 @@ from question_bank.records import OPTION_LETTERS, QuestionRecord, QuestionType
 
 #: words that make a statement sweeping; a false statement should not be told by them alone
 ABSOLUTE_WORDS: tuple[str, ...] = (
-    "一定", "必须", "必然", "只要", "只有", "只能", "仅", "无需", "不需要", "不必", "所有", "一切", "全部", "任何",
+    "一定", "必须", "必然", "只要", "只需", "只有", "只能", "仅", "无需", "不需要", "不必", "所有", "一切", "全部", "任何",
     "完全", "绝对", "绝不", "决不", "从不", "从来", "永远", "总是", "一律", "凡是", "唯一", "立即", "直接", "均",
 )
 #: options that answer by reference to the others
@@ -44,9 +44,11 @@ class CueReport:
     """Counts behind every cue rate; rates are properties so that tests can print the counts."""
 
     singles: int = 0
-    #: single-choice items whose key is at least as long as every other option (a tie counts: a
-    #: candidate choosing among the longest still gains)
+    #: single-choice items whose key is at least as long as every other option (ties count, options all
+    #: of one length included: the strict reading of "the key is the longest option")
     key_longest: int = 0
+    #: … strictly longer than every other option
+    key_strictly_longest: int = 0
     #: … strictly shorter than every other option
     key_shortest: int = 0
     #: key letter → single-choice items keyed there
@@ -89,8 +91,8 @@ class CueReport:
         unkeyed = ", ".join(f"{k} {self.unkeyed_positions[k]}/{self.offered_positions[k]}"
                             for k in sorted(self.offered_positions))
         return [
-            f"单选题 {self.singles} 道: 答案最长 {self.key_longest} ({self.key_longest_rate:.0%}), "
-            f"答案最短 {self.key_shortest}; 答案位置 {singles}",
+            f"单选题 {self.singles} 道: 答案不短于其他选项 {self.key_longest} ({self.key_longest_rate:.0%}), "
+            f"答案比其他选项都长 {self.key_strictly_longest}, 答案最短 {self.key_shortest}; 答案位置 {singles}",
             f"判断题: 对 {self.true_statements}, 错 {self.false_statements}; 含绝对词 对 {self.absolute_true} "
             f"({self.absolute_true_rate:.0%}), 错 {self.absolute_false} ({self.absolute_false_rate:.0%})",
             f"多选题 {self.multiples} 道: 未选选项位置 (未选/出现) {unkeyed}",
@@ -112,6 +114,7 @@ def cue_report(records: Iterable[QuestionRecord]) -> CueReport:
             lengths = [_length(o) for o in q.options]
             others = lengths[:key] + lengths[key + 1:]
             r.key_longest += lengths[key] >= max(others)
+            r.key_strictly_longest += lengths[key] > max(others)
             r.key_shortest += lengths[key] < min(others)
             r.single_positions[q.answer[0]] += 1
         elif q.type is QuestionType.MULTIPLE:
