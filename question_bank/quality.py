@@ -176,22 +176,33 @@ def similar_stems(records: list[QuestionRecord], threshold: float = 0.5) -> list
 
 _POINTS = re.compile(r"[（(](\d+(?:\.\d+)?)\s*分[）)]")
 _TOTAL = re.compile(r"共\s*(\d+(?:\.\d+)?)\s*分")
+#: a part that announces its points before listing them: （2）维系方案（4分）：
+_HEADER = re.compile(r"^[（(]\d+[）)][^（()）：:]{0,24}[（(](\d+(?:\.\d+)?)\s*分[）)][：:]")
 
 
 def _line_points(line: str) -> float | None:
-    """A line's points: "共 N 分" (any N of a longer list), or a part's announced points when the
-    points after it add up to them (（1）分析（3分）：…（2分）…（1分）), or the sum of its points."""
+    """A line's points: "共 N 分" (any N of a longer list), or a part's announced points when the line
+    opens with them (（1）分析（3分）：①…（2分）；②…（1分）), or the sum of the points written on it."""
     if m := _TOTAL.search(line):
         return float(m.group(1))
+    if m := _HEADER.match(line):
+        return float(m.group(1))
     points = [float(p) for p in _POINTS.findall(line)]
-    if not points:
-        return None
-    if len(points) > 1 and abs(points[0] - sum(points[1:])) < 1e-9:
-        return points[0]
-    return sum(points)
+    return sum(points) if points else None
 
 
 def marking_points(answer: str) -> float | None:
     """The points a marking scheme hands out, one scoring point or part per line; None when it names none."""
     found = [p for p in map(_line_points, answer.splitlines()) if p is not None]
     return sum(found) if found else None
+
+
+def marking_problems(answer: str) -> list[str]:
+    """Parts whose points, listed after the part's announced total, do not add up to it."""
+    out = []
+    for line in answer.splitlines():
+        if (m := _HEADER.match(line)) and not _TOTAL.search(line):
+            listed = [float(p) for p in _POINTS.findall(line[m.end():])]
+            if listed and abs(sum(listed) - float(m.group(1))) > 1e-9:
+                out.append(f"{line[:16]}…: 小分合计 {sum(listed):g}, 应为 {float(m.group(1)):g}")
+    return out
