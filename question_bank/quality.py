@@ -19,7 +19,7 @@ from question_bank.records import OPTION_LETTERS, QuestionRecord, QuestionType
 #: words that make a statement sweeping; a false statement should not be told by them alone
 ABSOLUTE_WORDS: tuple[str, ...] = (
     "一定", "必须", "必然", "只要", "只需", "只有", "只能", "仅凭", "仅需", "无需", "不需要", "不必", "所有", "一切", "全部", "任何",
-    "完全", "绝对", "绝不", "决不", "从不", "从来", "永远", "总是", "一律", "凡是", "唯一", "立即", "直接", "均",
+    "完全", "绝对", "绝不", "决不", "从不", "从来", "永远", "总是", "一律", "凡是", "唯一", "立即", "直接",
 )
 #: options that answer by reference to the others
 CATCH_ALL_RE = re.compile(r"以上(都|均|全|皆)|上述(都|均|全|皆)|全部正确|都不对|都正确")
