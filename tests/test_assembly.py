@@ -164,7 +164,8 @@ def test_feasibility_names_the_exact_cells_to_fill_and_filling_them_is_enough(st
 
 
 def test_feasibility_marks_cells_thin_below_three_times_the_need(starter):
-    report = feasibility(rules_for("L4"), bank_for(starter, "L4"))
+    # a quarter of the starter bank: papers can still be drawn, but some cells run thin
+    report = feasibility(rules_for("L4"), bank_for(starter, "L4")[::4])
     assert report.feasible
     for c in report.cells:
         expected = "short" if c.need > c.have else "thin" if c.have < 3 * c.need else "ok"
