@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from collections import Counter, defaultdict
+from datetime import datetime
 from importlib import resources
 
 import pytest
@@ -171,3 +173,34 @@ def test_practice_and_certification_pools_overlap_no_more_than_two_thirds(bank):
     both = [q for q in practice if q.use is QuestionUse.BOTH]
     assert len(both) / len(practice) <= 2 / 3
     assert Counter(q.use for q in bank)[QuestionUse.PRACTICE] >= len(bank) / 5
+
+
+# ---- the demo still loads quickly ---------------------------------------------------------------------------------
+
+
+def test_the_demo_loads_the_whole_starter_bank_into_a_fresh_database_in_reasonable_time(tmp_path):
+    """`make run` loads the demo on first start (bench/bench_demo_load.py measures the whole command)."""
+    from alembic import command
+    from sqlalchemy import create_engine, func
+    from sqlalchemy.orm import Session
+
+    from exam.cli import alembic_config
+    from exam.services.demo import load_demo
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        with Session(engine) as session:
+            started = time.perf_counter()
+            report = load_demo(session, datetime(2026, 1, 5, 2, 0), "pw")
+            session.commit()
+            seconds = time.perf_counter() - started
+            starter = load_starter_bank()
+            assert f"已载入初始题库 {len(starter)} 题" in report
+            assert session.scalar(select(func.count()).select_from(Question)) == len(starter)
+            grouped = session.scalar(select(func.count()).select_from(Question).where(Question.enemy_group.is_not(None)))
+            assert grouped == sum(1 for q in starter if q.enemy_group)
+    finally:
+        engine.dispose()
+    assert seconds < 30, f"demo load took {seconds:.1f} s"
