@@ -85,7 +85,8 @@ def test_editing_creates_a_new_version_and_drawn_papers_keep_the_old_one(client,
     page = client.get(f"/trainer/questions/{question.id}/edit")
     assert old_version.stem in page.text
     form = {"type": "single", "area": old_version.area_code, "difficulty": old_version.difficulty.value,
-            "levels": list(old_version.levels), "stem": old_version.stem + "(修订)", "keys": old_version.answer,
+            "levels": list(old_version.levels), "use": old_version.use.value, "stem": old_version.stem + "(修订)",
+            "keys": old_version.answer,
             **{f"option_{c}": o for c, o in zip("abcdefgh", old_version.options, strict=False)},
             "explanation": old_version.explanation}
     assert client.post(f"/trainer/questions/{question.id}/edit", data=form).status_code == 302
@@ -191,7 +192,7 @@ def test_questions_marked_in_one_enemy_group_never_share_a_paper(client, auth, c
     for q in singles[:6]:
         v = q.current_version
         form = {"type": "single", "area": v.area_code, "difficulty": v.difficulty.value, "levels": list(v.levels),
-                "stem": v.stem, "keys": v.answer, "explanation": v.explanation, "enemy_group": "生日关怀",
+                "use": v.use.value, "stem": v.stem, "keys": v.answer, "explanation": v.explanation, "enemy_group": "生日关怀",
                 **{f"option_{c}": o for c, o in zip("abcdefgh", v.options, strict=False)}}
         assert client.post(f"/trainer/questions/{q.id}/edit", data=form).status_code == 302
     assert {q.enemy_group for q in singles[:6]} == {"生日关怀"}
