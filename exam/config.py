@@ -20,6 +20,18 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _signing_files() -> dict:
+    """EXAM_SIGNING_CERT and EXAM_SIGNING_KEY (paths to PEM files). Web hosts need only the certificate (to check
+    uploads); the key is needed where certificates are rendered (``flask worker``). With neither, a self-signed
+    demonstration pair is generated once into instance/signing/ when a PDF is first signed or checked
+    (exam/services/signing.py), not here: start-up generates no keys."""
+    key, cert = os.environ.get("EXAM_SIGNING_KEY") or None, os.environ.get("EXAM_SIGNING_CERT") or None
+    if key is not None and cert is None:
+        raise RuntimeError("EXAM_SIGNING_KEY is set without EXAM_SIGNING_CERT")
+    return {"SIGNING_KEY": key, "SIGNING_CERT": cert,
+            "SIGNING_KEY_PASSWORD": os.environ.get("EXAM_SIGNING_KEY_PASSWORD") or None}
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     instance = Path(instance_path)
     overrides = overrides or {}
@@ -57,4 +69,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SITTING_PASSWORD_LIMIT_ADDRESS": os.environ.get("EXAM_SITTING_PASSWORD_LIMIT_ADDRESS", "60 per 15 minutes"),
         #: certificate look-ups on /verify per client address
         "VERIFY_LIMIT": os.environ.get("EXAM_VERIFY_LIMIT", "30 per minute; 300 per hour"),
+        #: PAdES signature of certificate PDFs: SIGNING_KEY (PEM private key), SIGNING_CERT (PEM certificate,
+        #: optionally followed by its chain), SIGNING_KEY_PASSWORD; None: the instance's demonstration pair
+        **_signing_files(),
     } | overrides
