@@ -396,3 +396,15 @@ def test_a_nul_character_anywhere_is_refused_with_a_message(client, how):
         response = client.post(f"/trainee/attempts/{attempt_id}/answers",
                                json={"answers": [{"item": item.position, "response": "回答\x00", "seq": 1}]})
     assert response.status_code == 400 and "控制字符" in response.get_data(as_text=True)
+
+
+def test_certificate_lookups_are_rate_limited_per_address(app, client):
+    app.config["VERIFY_LIMIT"] = "5 per minute"
+    try:
+        for n in range(5):
+            assert client.get(f"/verify/VIP-L4-2026-00000{n}-X", environ_base={"REMOTE_ADDR": "203.0.113.5"}).status_code == 404
+        refused = client.get("/verify/file", query_string={"sha256": "ab" * 32}, environ_base={"REMOTE_ADDR": "203.0.113.5"})
+        assert refused.status_code == 429 and "操作过于频繁" in refused.text
+        assert client.get("/verify/VIP-L4-2026-000001-X", environ_base={"REMOTE_ADDR": "203.0.113.6"}).status_code == 404
+    finally:
+        app.config["VERIFY_LIMIT"] = "30 per minute; 300 per hour"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
@@ -13,6 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from exam import clock
 from exam.extensions import db
 from exam.models import Certificate
+from exam.ratelimit import limiter
 from exam.services.certificates import (
     china_date,
     find_by_code_or_number,
@@ -70,7 +71,12 @@ def verify():  # noqa: ANN201
     return _page()
 
 
+#: look-ups by number, hash or file count together per client address (config VERIFY_LIMIT)
+_lookups = limiter.shared_limit(lambda: current_app.config["VERIFY_LIMIT"], scope="verify")
+
+
 @bp.route("/verify/<code>")
+@_lookups
 def verify_code(code: str):  # noqa: ANN201
     """Status, level, dates, the masked name and the SHA-256 of the issued file; never more."""
     cert = find_by_code_or_number(db.session, code)
@@ -80,6 +86,7 @@ def verify_code(code: str):  # noqa: ANN201
 
 
 @bp.get("/verify/file")
+@_lookups
 def verify_sha256():  # noqa: ANN201
     """Is there an issued certificate whose PDF has this SHA-256 (pasted, spaces and capitals tolerated)?"""
     raw = request.args.get("sha256")
@@ -93,6 +100,7 @@ def verify_sha256():  # noqa: ANN201
 
 
 @bp.post("/verify/file")
+@_lookups
 def verify_file():  # noqa: ANN201
     """Is this uploaded PDF exactly a certificate the platform issued? Compared byte for byte (SHA-256) with the
     stored PDFs; its embedded signature tells a file altered after issue from one never issued here."""
