@@ -41,6 +41,10 @@ ACCOUNTS = [
 ]
 
 
+#: 工号 of the demo trainees, so HR can try finding people by employee number
+EMPLOYEE_NUMBERS = {"trainee1": "GZ0420011", "trainee2": "SZ0430027"}
+
+
 def ensure_organizations(session: Session) -> dict[str, Organization]:
     orgs = {o.code: o for o in session.scalars(select(Organization))}
     for code, name, parent in ORGS:
@@ -86,7 +90,7 @@ def load_demo(session: Session, now: datetime, password: str) -> str:
         for username, name, roles, org in ACCOUNTS:
             job_start, training, breaks = FACTS.get(username, (date(2020, 3, 1), {}, []))
             user = User(username=username, full_name=name, organization=orgs[org], created_at=now,
-                        job_start_date=job_start, password_hash="")
+                        job_start_date=job_start, password_hash="", employee_no=EMPLOYEE_NUMBERS.get(username))
             user.set_password(password)
             user.roles = [UserRole(role=r) for r in roles]
             session.add(user)

@@ -143,14 +143,19 @@ class AreaResult:
     area: str
     earned: float
     possible: int
+    #: points of this area's open items still waiting for a trainer (the result is provisional until 0)
+    awaiting: int = 0
 
 
 def area_results(session: Session, attempt: Attempt) -> list[AreaResult]:
     answers = answers_by_item(session, attempt.id)
     earned: dict[str, float] = defaultdict(float)
     possible: dict[str, int] = defaultdict(int)
+    awaiting: dict[str, int] = defaultdict(int)
     for item in attempt.items:
         possible[item.area_code] += item.points
         a = answers.get(item.id)
         earned[item.area_code] += (a.score or 0.0) if a else 0.0
-    return [AreaResult(area, round(earned[area], 2), possible[area]) for area in sorted(possible)]
+        if a is not None and a.score is None:
+            awaiting[item.area_code] += item.points
+    return [AreaResult(area, round(earned[area], 2), possible[area], awaiting[area]) for area in sorted(possible)]
