@@ -47,6 +47,7 @@ _queues: dict[str, Any] = {}
 #: database URLs whose queue this process has opened for deferring (lazily, after gunicorn forked it)
 _opened: set[str] = set()
 _open_lock = threading.Lock()
+_create_lock = threading.Lock()
 #: the Flask app the worker's tasks run in (set by ``run_worker``)
 _worker_app: Flask | None = None
 
@@ -60,6 +61,14 @@ def job_queue(database_url: str) -> Any:
     queue = _queues.get(database_url)
     if queue is not None:
         return queue
+    with _create_lock:  # threads of one process share one App (a second one would never be opened)
+        queue = _queues.get(database_url)
+        if queue is None:
+            queue = _queues[database_url] = _new_queue(database_url)
+    return queue
+
+
+def _new_queue(database_url: str) -> Any:
     import procrastinate
 
     conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -79,7 +88,6 @@ def job_queue(database_url: str) -> Any:
         with _app().app_context():
             run_sweep()
 
-    _queues[database_url] = queue
     return queue
 
 
