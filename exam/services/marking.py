@@ -191,7 +191,9 @@ def marking_view(session: Session, answer: Answer, marker: User, policy: Marking
     tolerance = attempt.level.marking_tolerance
     view = MarkingView(answer, double, None, None, item_scheme(item.question_version, item.points))
     own = next((m for m in marks if m.marker_id == marker.id), None)
-    if attempt.state not in FINISHED:
+    if attempt.state is AttemptState.IN_PROGRESS:
+        view.refusal = "该试卷尚未交卷, 不能评分。"
+    elif attempt.state not in FINISHED:
         view.refusal = "该试卷已定分, 不能再修改评分。"
     elif own is not None:
         if any(m.round > own.round for m in marks):

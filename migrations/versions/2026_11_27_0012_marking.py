@@ -25,7 +25,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('levels', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('double_marking', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('double_marking', sa.Boolean(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column(
             'marking_tolerance', sa.Float(),
             sa.CheckConstraint('marking_tolerance >= 0', name=op.f('ck_levels_marking_tolerance_range')),
