@@ -401,6 +401,8 @@ def test_a_marker_is_not_given_candidates_of_their_own_organisation_when_the_set
     auth.login("trainer2")  # 江苏分公司
     assert client.get("/trainer/marking").text.count("评分</a>") == 3
     assert mark(client, short.id).status_code == 302 and len(marks_of(short)) == 1
+    auth.login("admin1")  # 集团: the whole company, not an organisation of one's own
+    assert client.get("/trainer/marking").text.count("评分</a>") == 2
 
 
 def test_nobody_marks_their_own_answers(client, auth, l3):

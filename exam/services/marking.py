@@ -10,7 +10,8 @@
   (仲裁; anyone but the first two, or only an administrator when ``MARKING_ARBITERS`` is ``admin``)
   sees both marks and gives the score. Mock exams and short answers are marked once.
 - **Own organisation** (阅卷回避): with the setting on, a marker is never given answers of candidates
-  of their own organisation or one below it; nobody ever marks their own answers.
+  of their own organisation or one below it (a marker at the top of the tree, the whole company, is
+  not restricted); nobody ever marks their own answers.
 
 Every mark is audited; the attempt is graded (and its certificate issued) once every answer has its
 final score.
@@ -132,11 +133,12 @@ def item_scheme(version: QuestionVersion, points: int) -> MarkingScheme | None:
 
 
 def excluded_organizations(session: Session, marker: User, policy: MarkingPolicy) -> frozenset[int]:
-    """Organisations whose candidates ``marker`` may not mark: their own and every one below it."""
+    """Organisations whose candidates ``marker`` may not mark: their own and every one below it. The top of
+    the tree is the whole company (集团, where the certification staff sit), not a unit to avoid."""
     if not policy.exclude_own_organization or marker.organization_id is None:
         return frozenset()
     org = session.get(Organization, marker.organization_id)
-    return frozenset(org.subtree_ids(session)) if org else frozenset()
+    return frozenset(org.subtree_ids(session)) if org and org.parent_id is not None else frozenset()
 
 
 def _may_take(round_: int, marks: Sequence[Given], marker: User, policy: MarkingPolicy) -> bool:
