@@ -1,6 +1,7 @@
 """A level's tables (比重表, paper structure, difficulty mix, exam settings) and its feasibility report."""
 from __future__ import annotations
 
+import math
 import random
 import secrets
 
@@ -83,7 +84,7 @@ def _edit_from_form(current: RulesEdit) -> tuple[RulesEdit, list[str]]:
             value = float(raw) if raw.isascii() and len(raw) <= 12 else None
         except ValueError:
             value = None
-        if value is None or value != value or value in (float("inf"), float("-inf")):
+        if value is None or not math.isfinite(value):
             problems.append(f"{label}: '{raw[:20]}' 不是数字")
             return default
         return value
