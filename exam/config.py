@@ -67,6 +67,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SITTING_PASSWORD_LOCK_MINUTES": int(os.environ.get("EXAM_SITTING_PASSWORD_LOCK_MINUTES", "15")),
         #: wrong sitting passwords per client address (a room behind one address shares it)
         "SITTING_PASSWORD_LIMIT_ADDRESS": os.environ.get("EXAM_SITTING_PASSWORD_LIMIT_ADDRESS", "60 per 15 minutes"),
+        #: 阅卷回避: a marker never marks candidates of their own organisation or one below it
+        "MARKING_EXCLUDE_OWN_ORGANIZATION": os.environ.get("EXAM_MARKING_EXCLUDE_OWN_ORG", "0") == "1",
+        #: who gives the third mark (仲裁) when two marks differ too much: "any" marker other than the
+        #: first two, or only an "admin" (the 阅卷组长 holds the administrator role)
+        "MARKING_ARBITERS": os.environ.get("EXAM_MARKING_ARBITERS", "any"),
         #: certificate look-ups on /verify per client address
         "VERIFY_LIMIT": os.environ.get("EXAM_VERIFY_LIMIT", "30 per minute; 300 per hour"),
         #: PAdES signature of certificate PDFs: SIGNING_KEY (PEM private key), SIGNING_CERT (PEM certificate,

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from conftest import DEMO_PASSWORD
-from helpers import open_sitting
+from helpers import mark_fields, open_sitting
 from sqlalchemy import delete, select
 
 from exam.extensions import db
@@ -350,8 +350,9 @@ def test_a_mark_that_is_not_a_number_is_refused(client, clock):
     answer = db.session.scalars(select(Answer).where(Answer.paper_item_id == item.id)).one()
     assert answer.score is None  # awaits a trainer
     login(client, "trainer1")
-    for points in ("sNaN", "NaN", "Infinity", "1e999"):
-        page = client.post(f"/trainer/marking/{answer.id}", data={"points": points})
+    fields = [name for name, _top in mark_fields(client.get(f"/trainer/marking/{answer.id}").text)]
+    for points in ("sNaN", "NaN", "Infinity", "1e999", "١٢"):
+        page = client.post(f"/trainer/marking/{answer.id}", data=dict.fromkeys(fields, points))
         assert page.status_code == 200 and "请填写一个数字" in page.text or "得分应在" in page.text, points
         db.session.refresh(answer)
         assert answer.score is None

@@ -24,6 +24,7 @@ from exam.models.base import Base
 from exam.models.certificate import Certificate, CertificateSerial, CertificateStatus
 from exam.models.eligibility import EligibilityOverride, ServiceBreak, TrainingRecord
 from exam.models.level import AreaWeight, DifficultyShare, Level, PaperSection
+from exam.models.mark import Mark
 from exam.models.pool import PaperPool, PoolPaper, PoolStatus
 from exam.models.sitting import Enrolment, Sitting, SittingMode
 from exam.models.user import ApiToken, Organization, Role, User, UserRole
@@ -31,7 +32,7 @@ from exam.models.user import ApiToken, Organization, Role, User, UserRole
 __all__ = [
     "Answer", "ApiToken", "AreaWeight", "Attempt", "AttemptKind", "AttemptState", "AuditEvent", "BankCell", "Base", "Certificate", "CertificateSerial",
     "CertificateStatus",
-    "DifficultyShare", "EligibilityOverride", "Enrolment", "IllegalTransition", "ImportStatus", "ImportUpload", "KnowledgeArea", "Level", "Organization", "PaperItem", "PaperPool", "PaperSection", "PoolPaper", "PoolStatus", "RateLimit",
+    "DifficultyShare", "EligibilityOverride", "Enrolment", "IllegalTransition", "ImportStatus", "ImportUpload", "KnowledgeArea", "Level", "Mark", "Organization", "PaperItem", "PaperPool", "PaperSection", "PoolPaper", "PoolStatus", "RateLimit",
     "Question", "QuestionStatus", "QuestionVersion", "Role", "ServiceBreak", "Sitting", "SittingMode", "TrainingRecord", "User", "UserRole", "answers_by_item", "levels_to_mask",
     "mask_to_levels", "record_audit",
 ]

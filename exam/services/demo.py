@@ -36,6 +36,7 @@ ACCOUNTS = [
     ("trainee1", "王喆", (Role.TRAINEE,), "CT-GD-GZ"),  # 1½ years in the job: L4, then L3 by route A
     ("trainee2", "李玥", (Role.TRAINEE,), "CT-GD-SZ"),  # six years, one break: L3 by route B
     ("trainer1", "陈堃", (Role.TRAINER,), "CT-GD"),
+    ("trainer2", "周航", (Role.TRAINER,), "CT-JS"),  # the second marker of 双评 (another province)
     ("hr1", "赵昇", (Role.HR,), "CT-GD"),
     ("admin1", "系统管理员", (Role.ADMIN,), "CT"),
 ]
