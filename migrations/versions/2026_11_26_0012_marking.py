@@ -4,8 +4,8 @@ allowed difference levels.marking_tolerance), and each answer fixes at its first
 needs two marks (answers.double_marking).
 
 Revision ID: 0012
-Revises: 0010
-Create Date: 2026-11-27
+Revises: 0015
+Create Date: 2026-11-26
 
 Levels whose paper holds case studies start with double marking on (the reference data does the
 same for new databases). Answers a trainer marked before this revision get their mark as round 1.
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
