@@ -60,6 +60,8 @@ def fold_text(text: str) -> str:
     return "".join(c for c in s if unicodedata.category(c)[0] not in "PSZ")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem_fingerprint(stem: str) -> str:
-    """A short stable hash of the folded stem, indexed in the database for duplicate lookups."""
+    """A short stable hash of the folded stem, indexed in the database for duplicate lookups (cached: an import's
+    dry run asks for each stem's fingerprint more than once)."""
     return hashlib.sha1(fold_text(stem).encode("utf-8")).hexdigest()[:20]

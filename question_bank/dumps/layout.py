@@ -38,6 +38,9 @@ _TOC_HEAD_RE = re.compile(r"[ \t]*目[ \t]*录[ \t]*[:：]?[ \t]*")
 SEPARATOR_RE = re.compile(r"[ \t]*(?:[-—–_=＝*＊~～·.。…#]|[-—–=][ \t])[-—–_=＝*＊~～·.。…# \t]{3,}")
 _OPTION_RE = re.compile(r"(?<![A-Za-z])[A-H][ \t]*[.．、]")
 
+#: Cheap test that a line may hold a site's name, address or plea at all.
+_MARK_HINT_RE = re.compile(r"网|文库|搜题|www|http|\.(?:com|cn|net|org)|公众号|微信|QQ|[Aa][Pp][Pp]|小程序", re.I)
+_PENDING_ENDS = ("答", "答案", ":", "：", "】", "]")
 #: A site's name: enough on its own to call a line a watermark.
 _SITE_NAME_RE = re.compile(r"(?:题库|学习|资料|考试|刷题|文档|课件|宝典)网|文库|搜题")
 #: A site's address: a watermark beside a site's name, or when the same line recurs (a lone one may be an answer).
@@ -90,8 +93,8 @@ def heading_like(text: str) -> bool:
     s = text.strip()
     return (
         2 <= len(s) <= 40
-        and len(CJK_RE.findall(s)) >= 2
         and s[-1] not in _SENTENCE_END
+        and len(CJK_RE.findall(s)) >= 2
         and not NOT_HEADING_RE.search(s)
     )
 
@@ -107,7 +110,9 @@ def site_marks(lines: Sequence[str]) -> list[str]:
     counts = Counter(own)
     last = ""
     for line, s in zip(lines, own, strict=True):
-        pending, last = ANSWER_PENDING_RE.search(last) is not None, s or last
+        pending, last = last.endswith(_PENDING_ENDS) and ANSWER_PENDING_RE.search(last) is not None, s or last
+        if not _MARK_HINT_RE.search(line):
+            continue
         if (not s or pending or len(s) > 40 or _SENTENCE_PUNCT.search(s) or ANSWER_RE.search(s)
                 or _ITEM_LINE_RE.match(s)):
             continue
@@ -137,7 +142,8 @@ def tables_of_contents(lines: Sequence[str]) -> set[int]:
     out: set[int] = set()
     tabbed: list[int] = []
     for i, line in enumerate(lines):
-        if len(line) > _TOC_LINE_MAX:
+        tail = line.rstrip()[-1:]
+        if len(line) > _TOC_LINE_MAX or not tail or not (tail.isdigit() or tail in "。.ivxIVX录:："):
             continue
         if _toc_entry(line):
             out.add(i)
@@ -171,8 +177,8 @@ def recurring_lines(lines: Sequence[str], page_numbers: set[int]) -> set[int]:
     where: dict[str, list[int]] = defaultdict(list)
     for i, line in enumerate(lines):
         s = line.strip()
-        if (4 <= len(s) <= 60 and len(CJK_RE.findall(s)) >= 2 and not _SENTENCE_PUNCT.search(s) and "：" not in s
-                and ":" not in s and not NOT_HEADING_RE.search(s)):
+        if (4 <= len(s) <= 60 and "：" not in s and ":" not in s and not _SENTENCE_PUNCT.search(s)
+                and len(CJK_RE.findall(s)) >= 2 and not NOT_HEADING_RE.search(s)):
             where[s].append(i)
     out: set[int] = set()
     for found in where.values():
@@ -224,18 +230,22 @@ def find_breaks(lines: Sequence[str], tables_of_contents: set[int], separators: 
     and separator rules (0-based, already blanked) only end the item."""
     out: dict[int, Break] = {i + 1: Break(None, False) for i in tables_of_contents | separators}
     for i, line in enumerate(lines):
-        if not line.strip():
+        s = line.strip()
+        if not s:
             continue
-        nxt = _next_text(lines, i)
-        if heading_like(line) and nxt is not None and BLOCK_START_RE.match(nxt):
-            out[i + 1] = Break(line.strip(), True)
-        elif heading_like(line) and _TITLE_RE.search(line):
-            out[i + 1] = Break(line.strip(), False)
-        elif (m := _LABEL_ONLY_RE.fullmatch(line)) is not None:
+        if len(s) <= 40 and heading_like(s):
+            nxt = _next_text(lines, i)
+            if nxt is not None and BLOCK_START_RE.match(nxt):
+                out[i + 1] = Break(s, True)
+                continue
+            if _TITLE_RE.search(s):
+                out[i + 1] = Break(s, False)
+                continue
+        if len(s) <= 48 and (m := _LABEL_ONLY_RE.fullmatch(line)) is not None:
             out[i + 1] = Break(m.group("text"), False)
-        elif (section := _numbered_section(lines, i)) is not None:
+        elif s[0] in _CN and (section := _numbered_section(lines, i)) is not None:
             out[i + 1] = Break(section, False)
-        elif _CLOSING_RE.match(line):
+        elif s[0] in "以祝预本该" and _CLOSING_RE.match(line):
             out[i + 1] = Break(None, False)
     return out
 
