@@ -152,11 +152,34 @@ def test_an_item_number_glued_to_a_digit_starts_the_next_item_where_the_count_ex
     assert got == [(T.TRUE_FALSE, False), (T.TRUE_FALSE, True), (T.TRUE_FALSE, True)]
 
 
+def test_a_first_item_glued_to_a_digit_after_a_heading_is_read_but_a_decimal_in_an_answer_is_not():
+    result = parse_dump("5G业务知识\n1.5G网络的三大场景之一是()A.eMBB B.GSM【答案】A\n"
+                        "2.预警门槛是多少【答案】\n2.5天以上\n3.沉默客户要关注吗【答案】要\n")
+    assert [(i.stem, i.answer) for i in result.items] == [
+        ("5G网络的三大场景之一是( )", ("A",)), ("预警门槛是多少", "2.5天以上"), ("沉默客户要关注吗", "要"),
+    ]
+
+
 def test_a_free_text_answer_that_still_holds_an_answer_label_is_reported_as_doubtful_with_its_line():
     (essay, choice) = parse_dump("5、问答题简述要点。\n正确答案:先倾听客户。\n客户星级如何评定 正确答案:按消费评定\n"
                                  "6、单选选()A.甲B.乙正确答案:A\n").items
     assert essay.notes == ("答案中第 3 行还有 '正确答案:', 可能混入了另一题, 请核对",)
     assert choice.answer == ("A",)
+
+
+def test_items_numbered_the_way_exam_systems_export_them_are_read():
+    result = parse_dump("第1题 单选题 客户星级最高为（ ）\nA.五星 B.六星 C.七星\n正确答案：C\n"
+                        "第2题【判断题】星级终身不变。\n正确答案：错\n第3题：简述星级的作用。\n正确答案：配置服务资源。\n")
+    assert [(i.type, i.stem, i.answer) for i in result.items] == [
+        (T.SINGLE, "客户星级最高为( )", ("C",)), (T.TRUE_FALSE, "星级终身不变。", False),
+        (T.SHORT_ANSWER, "简述星级的作用。", "配置服务资源。"),
+    ]
+
+
+def test_answer_keys_collected_after_a_section_are_never_given_to_its_last_item():
+    result = parse_dump("一、单选题\n1.第一步是（ ）。A.解释B.倾听\n2.负责人是（ ）。A.接待者B.主管\n参考答案：1.B 2.A\n")
+    assert result.items == []
+    assert [s.lines for s in result.skipped] == [(2, 2), (3, 4)]
 
 
 # what lies between blocks ends an answer instead of joining it

@@ -33,6 +33,9 @@ SECTION = (
 )
 BRACKET = rf"(?:(?P<bnum>{_NUM})[ \t]*(?:{_SEP}[ \t]*)?)?[【\[(（][ \t]*(?P<blabel>{LABEL})[ \t]*[】\])）]"
 PLAIN = rf"(?P<pnum>{_NUM})[ \t]*(?:(?P<psep>{_SEP})[ \t]*)?(?P<plabel>{LABEL})"
+# "第3题 单选题 …", "第3题【判断题】…": how exam systems export; a type label may follow.
+TITLED = (rf"第[ \t]*(?P<tnum>\d{{1,4}})[ \t]*题(?![库目型干号])[ \t]*[、.．:：]?[ \t]*"
+          rf"(?:[(（【\[]?[ \t]*(?P<tlabel>{LABEL})[ \t]*[)）】\]]?)?")
 JUNK = rf"(?P<junk>[IlK|\d]{{1,3}})[ \t]*(?:{_SEP}[ \t]*)?(?P<jlabel>{LABEL})"
 WEAK = rf"(?P<wnum>{_NUM})[ \t]*{_SEP}(?!\d)"
 # "3.5G手机可以…": a number glued to a digit is a decimal unless the count expects it at a line's start.
@@ -52,7 +55,8 @@ PAREN_KEY = r"[(（][ \t]*(?P<pkey>[A-H](?:[ \t,，、]*[A-H]){0,7})[ \t]*[)）]
 #: Every structural event in a document; the outer group names say which.
 EVENT_RE = re.compile(
     "|".join(f"(?P<{name}>{body})" for name, body in (
-        ("SEC", SECTION), ("BRK", BRACKET), ("PLAIN", PLAIN), ("JUNK", JUNK), ("WEAK", WEAK), ("GLUED", GLUED),
+        ("SEC", SECTION), ("BRK", BRACKET), ("PLAIN", PLAIN), ("TITLED", TITLED), ("JUNK", JUNK), ("WEAK", WEAK),
+        ("GLUED", GLUED),
         ("ANS", ANSWER), ("EXPL", EXPLANATION), ("VERDICT", VERDICT), ("PKEY", PAREN_KEY),
     )),
     re.M,
@@ -102,7 +106,7 @@ ENUM_START_RE = re.compile(
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 
 # Every event starts with one of these characters; skipping to them keeps the scan fast on plain text.
-_EVENT_START_RE = re.compile(rf"[\d{_CN_NUM}【\[(（IlK|正标参答解试]")
+_EVENT_START_RE = re.compile(rf"[\d{_CN_NUM}【\[(（IlK|正标参答解试第]")
 
 
 def iter_events(text: str) -> Iterator[re.Match[str]]:

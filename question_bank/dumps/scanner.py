@@ -129,6 +129,11 @@ class Scanner:
         if m.group("psep") or self._may_glue(m.start()):
             self._open(m, int(m.group("pnum")), TYPE_LABELS[m.group("plabel")])
 
+    def _on_titled(self, m: re.Match[str]) -> None:
+        if self._may_glue(m.start()):
+            label = m.group("tlabel")
+            self._open(m, int(m.group("tnum")), TYPE_LABELS[label] if label else None)
+
     def _on_junk(self, m: re.Match[str]) -> None:
         cur = self.cur
         if self.doc.at_line_start(m.start()) or cur is None or cur.answer_at is not None:
@@ -141,9 +146,11 @@ class Scanner:
             self._open(m, number, None)
 
     def _on_glued(self, m: re.Match[str]) -> None:
+        """``3.5G手机…``: the next item after all when the count expects it at a line's start and it has an answer."""
         number, cur = int(m.group("gnum")), self.cur
-        if (number == self.expected and self.doc.at_line_start(m.start()) and cur is not None
-                and self._answered(cur, m.start()) and self._carries_answer()):
+        expected = number == self.expected or (self.expected is None and number == 1)
+        if (expected and self.doc.at_line_start(m.start()) and (cur is None or self._answered(cur, m.start()))
+                and self._carries_answer()):
             self._open(m, number, None)
 
     # decisions
