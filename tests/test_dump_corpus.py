@@ -182,6 +182,15 @@ def test_answer_keys_collected_after_a_section_are_never_given_to_its_last_item(
     assert [s.lines for s in result.skipped] == [(2, 2), (3, 4)]
 
 
+def test_a_numbered_list_without_answers_after_an_essay_answer_stays_but_is_reported_as_doubtful():
+    essay, listed, steps = parse_dump("8、问答题简述礼仪要点。\n正确答案:提前预约，准时到达。\n1.接待时起身相迎。\n"
+                                      "2.可以推诿。\n9、问答题要点？\n答案:要点如下：\n1.倾听\n2.记录\n"
+                                      "10、问答题步骤？\n正确答案:\n1.核实\n2.了解\n").items
+    assert essay.answer == "提前预约，准时到达。\n1.接待时起身相迎。\n2.可以推诿。"
+    assert essay.notes == ("答案中第 3 行起重新编号 '1.', 可能是答案之后的另一组题目, 请核对",)
+    assert (listed.notes, steps.notes) == ((), ())
+
+
 # what lies between blocks ends an answer instead of joining it
 
 

@@ -31,6 +31,7 @@ _CHOICE_BLANK, _FILL_BLANK = "( )", "____"
 _SPACES = " \t\n\r\u3000\xa0"
 _LEAD_CHARS = _SPACES + "、.．,，:：;；"
 _TAIL_CHARS = _SPACES + ",，、;；:："
+_RESTART_RE = re.compile(r"\n[ \t]*1[ \t]*[、.．](?!\d)")
 _SPLIT_LABEL_RE = re.compile(r"(?:正确|标准|参考)[ \t]*\n[ \t]*\Z")
 #: A blank holding its answer: ``( 毁损 )``, ``（__本人__）``; the padding tells it from an aside such as ``(含)``.
 _FILLED_BLANK_RE = re.compile(r"[(（][ \t\u3000_]+(?P<fill>[^()（）\s_][^()（）\n]{0,29}?)[ \t\u3000_]+[)）]")
@@ -154,11 +155,19 @@ class _Reader:
         return _Draft(kind, stem, (), answer, _last(self.src, a0, a1))
 
     def _another_answer(self, a0: int, a1: int) -> None:
-        """A free-text answer holding another answer label or verdict may have swallowed an item: say where."""
+        """A free-text answer holding another answer label or verdict, or a list restarting at 1 that nothing
+        announced, may have swallowed items: say where."""
         found = ANSWER_RE.search(self.fold, a0, a1) or VERDICT_RE.search(self.fold, a0, a1)
         if found is not None:
             self.notes.append(f"答案中第 {self.doc.line_of(found.start())} 行还有 '{found.group().strip()}', "
                               "可能混入了另一题, 请核对")
+            return
+        restart = _RESTART_RE.search(self.fold, a0, a1)
+        if restart is not None:
+            before = self.fold[a0:restart.start()].strip()
+            if before and before[-1] not in ":：" and not ENUM_START_RE.match(before):
+                self.notes.append(f"答案中第 {self.doc.line_of(restart.end())} 行起重新编号 '1.', "
+                                  "可能是答案之后的另一组题目, 请核对")
 
     def _answer_in_stem(self, options: _Options | None) -> _Draft:
         """S9 ``关注( B )客户`` and S6 ``….(√)``: no answer label, the answer sits in the stem."""
