@@ -198,7 +198,7 @@ def test_a_title_and_a_table_of_contents_between_question_sets_end_the_answer():
     result = parse_dump("6、问答题简述回访话术。\n正确答案:开场问候，说明目的；确认意向并致谢。\n维系技能练习题（二）\n目录\n"
                         "一、单项选择题………………1\n二、判断题………………3\n1、单选首先应()。A.办理携出B.了解原因正确答案:B\n")
     assert [(i.answer, i.heading) for i in result.items] == [
-        ("开场问候，说明目的；确认意向并致谢。", ""), (("B",), "维系技能练习题(二)"),
+        ("开场问候，说明目的；确认意向并致谢。", ""), (("B",), "维系技能练习题（二）"),
     ]
 
 

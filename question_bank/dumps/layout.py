@@ -80,11 +80,11 @@ _ENUMERATION_LOOKBACK = 12
 
 @dataclass(frozen=True)
 class Break:
-    """A line that ends the item before it. ``heading`` is the new block's title, None when the line only ends
-    the item (a table of contents, a closing remark). A ``strong`` break (a heading a block of items follows)
-    ends even an item still waiting for its answer; the others end only an answered item."""
+    """A line that ends the item before it. ``heading`` is where on the line the new block's title stands, None
+    when the line only ends the item (a table of contents, a closing remark). A ``strong`` break (a heading a
+    block of items follows) ends even an item still waiting for its answer; the others end only an answered item."""
 
-    heading: str | None
+    heading: tuple[int, int] | None
     strong: bool
 
 
@@ -226,8 +226,9 @@ def _previous_text(lines: Sequence[str], i: int) -> str | None:
 
 
 def find_breaks(lines: Sequence[str], tables_of_contents: set[int], separators: set[int]) -> dict[int, Break]:
-    """The lines (1-based) that end the item before them, from the cleaned, width-folded lines; tables of contents
-    and separator rules (0-based, already blanked) only end the item."""
+    """The lines (1-based) that end the item before them, from the cleaned, width-folded lines (which match the
+    source character for character); tables of contents and separator rules (0-based, already blanked) only end
+    the item."""
     out: dict[int, Break] = {i + 1: Break(None, False) for i in tables_of_contents | separators}
     for i, line in enumerate(lines):
         s = line.strip()
@@ -236,13 +237,13 @@ def find_breaks(lines: Sequence[str], tables_of_contents: set[int], separators: 
         if len(s) <= 40 and heading_like(s):
             nxt = _next_text(lines, i)
             if nxt is not None and BLOCK_START_RE.match(nxt):
-                out[i + 1] = Break(s, True)
+                out[i + 1] = Break((0, len(line)), True)
                 continue
             if _TITLE_RE.search(s):
-                out[i + 1] = Break(s, False)
+                out[i + 1] = Break((0, len(line)), False)
                 continue
         if len(s) <= 48 and (m := _LABEL_ONLY_RE.fullmatch(line)) is not None:
-            out[i + 1] = Break(m.group("text"), False)
+            out[i + 1] = Break(m.span("text"), False)
         elif s[0] in _CN and (section := _numbered_section(lines, i)) is not None:
             out[i + 1] = Break(section, False)
         elif s[0] in "以祝预本该" and _CLOSING_RE.match(line):
@@ -250,7 +251,7 @@ def find_breaks(lines: Sequence[str], tables_of_contents: set[int], separators: 
     return out
 
 
-def _numbered_section(lines: Sequence[str], i: int) -> str | None:
+def _numbered_section(lines: Sequence[str], i: int) -> tuple[int, int] | None:
     """``二、维系知识部分`` heading the items that follow it, unless it goes on an enumeration (``一、倾听⏎二、致歉``)
     or follows a line that announces one (``要点如下：``)."""
     m = _CN_SECTION_RE.fullmatch(lines[i])
@@ -266,7 +267,7 @@ def _numbered_section(lines: Sequence[str], i: int) -> str | None:
         return None
     if _continues_enumeration(lines, i, _CN.index(m.group("mark")[0]) if len(m.group("mark")) == 1 else -1):
         return None
-    return text
+    return m.span("text")
 
 
 def _continues_enumeration(lines: Sequence[str], i: int, value: int) -> bool:

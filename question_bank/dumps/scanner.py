@@ -239,10 +239,11 @@ class Scanner:
             return
         self._close(start)
         self._check_free(start)
+        text = doc.line_text(line)
         if brk.heading is not None:
-            self._new_heading(brk.heading)
+            self._new_heading(text[brk.heading[0]:brk.heading[1]].strip())
         self.expected = None
-        self.skip_to = self.free_from = start + len(doc.line_text(line))
+        self.skip_to = self.free_from = start + len(text)
 
     def _may_end_before(self, cur: _Open, pos: int) -> bool:
         """False only between an answer label and its answer (``答案:⏎正确``): that line is the answer."""
