@@ -229,6 +229,13 @@ def test_a_header_seen_twice_beside_page_numbers_is_furniture_but_a_repeated_blo
     ]
 
 
+def test_a_running_footer_carrying_its_page_number_is_furniture_too():
+    result = parse_dump("培训教材 第1页\n1、问答题流量不够用怎么办？\n正确答案:查询用量；\n培训教材 第2页\n推荐流量包。\n"
+                        "2、判断题停机缴费后恢复。()正确答案:对\n共3页 第3页\n培训教材 第3页\n")
+    assert [i.answer for i in result.items] == ["查询用量；推荐流量包。", True]
+    assert result.items[1].notes == ()
+
+
 def test_a_separator_rule_and_a_closing_remark_end_the_answer():
     result = parse_dump("5.（简答）要求超出规定怎么办？\n答：说明规定；提供替代方案。\n————————\n"
                         "6.（简答）陪同参观的礼仪？\n答：走在客户左前方，转弯时回身示意。\n以上为全部内容，祝您考试顺利！\n")

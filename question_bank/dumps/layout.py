@@ -20,8 +20,12 @@ _SENTENCE_END = "。？?！!；;：:，,、"
 _SENTENCE_PUNCT = re.compile(r"[，,。；;？?！!]")
 
 INLINE_FURNITURE_RE = re.compile(
-    r"第[ \t]*\d+[ \t]*页[ \t]*[/／,，、]?[ \t]*共[ \t]*\d+[ \t]*页|错误[!！][ \t]*未定义书签[。.]?"
+    r"第[ \t]*\d+[ \t]*页[ \t]*[/／,，、]?[ \t]*共[ \t]*\d+[ \t]*页|共[ \t]*\d+[ \t]*页[ \t]*[/／,，、]?[ \t]*第[ \t]*\d+[ \t]*页"
+    r"|错误[!！][ \t]*未定义书签[。.]?"
 )
+#: The page number inside a running header or footer (``培训教材 第3页``), left out when headers are compared.
+_PAGE_PART_RE = re.compile(r"第[ \t]*\d{1,4}[ \t]*页|[-—–·•][ \t]*\d{1,4}[ \t]*[-—–·•]|\d{1,4}[ \t]*[/／][ \t]*\d{1,4}"
+                           r"|[Pp]age[ \t]*\d+(?:[ \t]*of[ \t]*\d+)?|^[ \t]*\d{1,4}[ \t]+|[ \t]+\d{1,4}[ \t]*$")
 LINE_FURNITURE_RE = re.compile(
     r"[ \t]*[-–—•·][ \t]*(?:格式|大小|页数|字数|上传(?:时间|者)?|作者|来源|下载(?:次数)?|浏览(?:次数)?|类型|时间)"
     r"[ \t]*[:：].*"
@@ -171,15 +175,18 @@ def _entry_like(text: str) -> bool:
 
 
 def recurring_lines(lines: Sequence[str], page_numbers: set[int]) -> set[int]:
-    """Page headers and footers: the same short line three times, or twice with a page number beside it.
+    """Page headers and footers: the same short line (page numbers aside) three times, or twice with a page number
+    beside it.
 
     A line that every time heads a block of items (``课后练习``) is a heading, not furniture."""
     where: dict[str, list[int]] = defaultdict(list)
     for i, line in enumerate(lines):
         s = line.strip()
         if (4 <= len(s) <= 60 and "：" not in s and ":" not in s and not _SENTENCE_PUNCT.search(s)
-                and len(CJK_RE.findall(s)) >= 2 and not NOT_HEADING_RE.search(s)):
-            where[s].append(i)
+                and len(CJK_RE.findall(s)) >= 2):
+            key = _PAGE_PART_RE.sub("#", s)
+            if not NOT_HEADING_RE.search(key.replace("#", "")):
+                where[key].append(i)
     out: set[int] = set()
     for found in where.values():
         if len(found) < 2:
