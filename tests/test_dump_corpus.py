@@ -265,6 +265,14 @@ def test_a_watermark_on_its_own_line_at_a_line_start_and_mid_line_is_removed_eve
     assert [i.answer for i in result.items] == [("B",), "了解需求；介绍利益；处理异议。", True]
 
 
+def test_a_site_name_seen_only_before_item_numbers_is_removed_there_and_mid_stem():
+    result = parse_dump("1、单选第一步是()。A.解释B.倾听正确答案:B\n维系宝典网 2、问答题简述步骤。\n正确答案:了解需求。\n"
+                        "维系宝典网 3、判断题客户维系宝典网经理要热情。()正确答案:对\n")
+    assert [(i.stem, i.answer, i.notes) for i in result.items] == [
+        ("第一步是( )。", ("B",), ()), ("简述步骤。", "了解需求。", ()), ("客户经理要热情。", True, ()),
+    ]
+
+
 def test_a_web_address_that_is_the_answer_is_not_taken_for_a_watermark():
     item = parse_dump("4、填空题网上营业厅的网址是()。\n正确答案:\nwww.189.cn\n").items[0]
     assert item.answer == (("www.189.cn",),)

@@ -117,15 +117,17 @@ def site_marks(lines: Sequence[str]) -> list[str]:
         pending, last = last.endswith(_PENDING_ENDS) and ANSWER_PENDING_RE.search(last) is not None, s or last
         if not _MARK_HINT_RE.search(line):
             continue
-        if (not s or pending or len(s) > 40 or _SENTENCE_PUNCT.search(s) or ANSWER_RE.search(s)
+        m = _ITEM_AFTER_PREFIX_RE.match(line)
+        if m is not None:
+            prefix = m.group("prefix").strip()
+            if len(prefix) >= 4 and _SITE_NAME_RE.search(prefix) and not _SENTENCE_PUNCT.search(prefix):
+                found.add(prefix)
+        if (len(s) < 4 or pending or len(s) > 40 or _SENTENCE_PUNCT.search(s) or ANSWER_RE.search(s)
                 or _ITEM_LINE_RE.match(s)):
             continue
         if _SITE_NAME_RE.search(s) or _PROMO_RE.search(s) or (_ADDRESS_RE.search(s) and counts[s] > 1):
             found.add(s)
             found.update(p for p in s.split() if len(p) >= 4 and (_SITE_NAME_RE.search(p) or _ADDRESS_RE.search(p)))
-        m = _ITEM_AFTER_PREFIX_RE.match(line)
-        if m and _SITE_NAME_RE.search(m.group("prefix")) and not _SENTENCE_PUNCT.search(m.group("prefix")):
-            found.add(m.group("prefix").strip())
     return sorted(found, key=len, reverse=True)
 
 
