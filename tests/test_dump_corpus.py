@@ -147,6 +147,15 @@ def test_an_answers_own_enumerations_stay_in_the_answer():
     ]
 
 
+def test_a_case_answers_own_numbered_parts_stay_in_it_even_when_the_first_follows_the_label():
+    result = parse_dump("3、案例分析题宽带频繁断网。请提出方案。\n正确答案:一、问题分析\n不满集中在宽带质量。\n二、处理措施\n"
+                        "1.上门测速\n2.升级设备\n4、单选选()A.甲B.乙正确答案:A\n")
+    assert [(i.type, i.answer) for i in result.items] == [
+        (T.CASE_STUDY, "一、问题分析不满集中在宽带质量。\n二、处理措施\n1.上门测速\n2.升级设备"), (T.SINGLE, ("A",)),
+    ]
+    assert not result.skipped
+
+
 def test_an_item_number_glued_to_a_digit_starts_the_next_item_where_the_count_expects_it():
     got = answers("判断题：\n1.信号格数越多网速一定越快。答案：错\n2.eSIM需要终端支持。答案：对\n3.5G手机可以使用4G网络。答案：对\n")
     assert got == [(T.TRUE_FALSE, False), (T.TRUE_FALSE, True), (T.TRUE_FALSE, True)]

@@ -283,11 +283,11 @@ def _continues_enumeration(lines: Sequence[str], i: int, value: int) -> bool:
     """``二、`` goes on an enumeration when ``一、`` came shortly before it with no answered item in between."""
     if value < 1:
         return False
-    previous = _CN[value - 1]
+    before = re.compile(rf"(?:^|(?:{ANSWER_RE.pattern})[ \t]*){_CN[value - 1]}[ \t]*[、.．]")
     for j in range(i - 1, max(-1, i - _ENUMERATION_LOOKBACK), -1):
-        line = lines[j]
+        line = lines[j].strip()
+        if before.search(line):  # "一、…" on a line of its own or right after the answer's label
+            return True
         if ANSWER_RE.search(line) or VERDICT_RE.search(line):
             return False
-        if re.match(rf"[ \t]*{previous}[ \t]*[、.．]", line):
-            return True
     return False
