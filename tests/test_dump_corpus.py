@@ -156,6 +156,13 @@ def test_a_case_answers_own_numbered_parts_stay_in_it_even_when_the_first_follow
     assert not result.skipped
 
 
+def test_a_short_heading_over_unanswered_points_inside_an_answer_stays_in_it_with_a_note():
+    (essay, choice) = parse_dump("5、问答题如何处理客户投诉？\n正确答案:先安抚客户情绪。\n处理步骤\n1.倾听记录\n2.核实情况\n"
+                                 "6、单选选()A.甲B.乙正确答案:A\n").items
+    assert essay.answer == "先安抚客户情绪。处理步骤\n1.倾听记录\n2.核实情况"
+    assert essay.notes == ("答案中第 4 行起重新编号 '1.', 可能是答案之后的另一组题目, 请核对",)
+
+
 def test_an_item_number_glued_to_a_digit_starts_the_next_item_where_the_count_expects_it():
     got = answers("判断题：\n1.信号格数越多网速一定越快。答案：错\n2.eSIM需要终端支持。答案：对\n3.5G手机可以使用4G网络。答案：对\n")
     assert got == [(T.TRUE_FALSE, False), (T.TRUE_FALSE, True), (T.TRUE_FALSE, True)]

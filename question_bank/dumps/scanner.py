@@ -200,6 +200,16 @@ class Scanner:
                 return False
         return False
 
+    def _block_answered(self) -> bool:
+        """Whether the block starting at the current event opens with a labelled item or a numbered one that has
+        its own answer."""
+        if self.index >= len(self.events):
+            return False
+        kind = self.events[self.index].lastgroup
+        if kind in ("PLAIN", "BRK", "SEC", "TITLED", "JUNK"):
+            return True
+        return kind in ("WEAK", "GLUED") and self._carries_answer()
+
     def _enumerates(self, cur: _Open, pos: int, number: int) -> bool:
         """Whether an unlabelled item's answer so far reads "1.…", so that "2." may continue it."""
         if cur.label is not None or cur.answer_at is None:
@@ -231,12 +241,17 @@ class Scanner:
     def _break(self, line: int, brk: Break) -> None:
         """A heading, title, table of contents or closing line ends the item before it and may start a new block.
 
-        A heading that a block of items follows ends any item, unless the line is the answer to a label just before
-        it (``答案:⏎正确``); the other breaks end only an item that has its answer."""
+        A heading that a block of items follows ends an unanswered item, unless the line is the answer to a label
+        just before it (``答案:⏎正确``), and an answered one when that block's items have answers; the other breaks
+        end only an item that has its answer."""
         doc, cur = self.doc, self.cur
         start = doc.line_starts[line - 1]
-        if cur is not None and not (self._may_end_before(cur, start) if brk.strong else self._answered(cur, start)):
-            return
+        if cur is not None:
+            if not (self._may_end_before(cur, start) if brk.strong else self._answered(cur, start)):
+                return
+            # "处理步骤⏎1.倾听⏎2.核实" inside an answer: a heading ends an answered item only before answered items.
+            if brk.strong and self._answered(cur, start) and not self._block_answered():
+                return
         self._close(start)
         self._check_free(start)
         text = doc.line_text(line)
