@@ -30,6 +30,14 @@ def looks_traditional(text: str, threshold: float = 0.02) -> bool:
     return changed / len(sample) >= threshold
 
 
+#: Taiwan forms OpenCC keeps that mainland text writes otherwise (a fill-in keyed 身分 would refuse 身份).
+_MAINLAND_FORMS = {
+    "身分": "身份", "帐号": "账号", "帐户": "账户", "帐单": "账单", "帐务": "账务", "帐期": "账期",
+    "转帐": "转账", "对帐": "对账", "结帐": "结账", "记帐": "记账", "到帐": "到账",
+}
+_MAINLAND_RE = re.compile("|".join(_MAINLAND_FORMS))
+
+
 def simplify_document(text: str) -> tuple[str, bool]:
     """Convert a whole import to Simplified if it is Traditional; returns (text, was_traditional).
 
@@ -37,7 +45,8 @@ def simplify_document(text: str) -> tuple[str, bool]:
     """
     if not looks_traditional(text):
         return text, False
-    return "\n".join(to_simplified(line, taiwan=True) for line in text.split("\n")), True
+    return "\n".join(_MAINLAND_RE.sub(lambda m: _MAINLAND_FORMS[m.group()], to_simplified(line, taiwan=True))
+                     for line in text.split("\n")), True
 
 
 _DROP = re.compile(r"[\s_]+")
@@ -51,6 +60,8 @@ def fold_text(text: str) -> str:
     return "".join(c for c in s if unicodedata.category(c)[0] not in "PSZ")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem_fingerprint(stem: str) -> str:
-    """A short stable hash of the folded stem, indexed in the database for duplicate lookups."""
+    """A short stable hash of the folded stem, indexed in the database for duplicate lookups (cached: an import's
+    dry run asks for each stem's fingerprint more than once)."""
     return hashlib.sha1(fold_text(stem).encode("utf-8")).hexdigest()[:20]

@@ -8,42 +8,14 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
 
 from question_bank.dumps.model import Skipped
 from question_bank.jsonio import FORMAT_NAME, loads_bank
-from question_bank.records import BankError, Difficulty, QuestionRecord, QuestionType, QuestionUse
+from question_bank.records import BankError, Entry
+
+__all__ = ["FORMATS", "Entry", "SourceRead", "decode_text", "detect_format", "read_source"]
 
 FORMATS = {"xlsx": "Excel", "docx": "Word", "json": "JSON 题库", "text": "文本"}
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One question found in a file, before the trainer's choices are applied."""
-
-    type: QuestionType
-    stem: str
-    options: tuple[str, ...]
-    answer: Any
-    lines: tuple[int, int]
-    notes: tuple[str, ...] = ()
-    heading: str = ""
-    #: a key the file carries (xlsx 编号, JSON key); None for a new question
-    key: str | None = None
-    area: str | None = None
-    difficulty: Difficulty | None = None
-    levels: tuple[str, ...] | None = None
-    explanation: str = ""
-    tags: tuple[str, ...] = ()
-    #: 用途 as the file gives it; None when it does not (a new question is then 两者)
-    use: QuestionUse | None = None
-
-    @classmethod
-    def from_record(cls, record: QuestionRecord, lines: tuple[int, int]) -> Entry:
-        key = None if record.key.startswith("~") else record.key
-        return cls(type=record.type, stem=record.stem, options=record.options, answer=record.answer, lines=lines,
-                   key=key, area=record.area, difficulty=record.difficulty, levels=record.levels,
-                   explanation=record.explanation, tags=record.tags, use=record.use)
 
 
 @dataclass
@@ -133,7 +105,6 @@ def _read_dump(text: str, fmt: str) -> SourceRead:
 
     result = parse_dump(text)
     out = SourceRead(fmt, traditional=result.traditional)
-    out.entries = [Entry(type=it.type, stem=it.stem, options=it.options, answer=it.answer, lines=it.lines,
-                         notes=it.notes, heading=it.heading) for it in result.items]
+    out.entries = list(result.items)
     out.skipped = list(result.skipped)
     return out

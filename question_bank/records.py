@@ -174,3 +174,46 @@ class QuestionRecord:
         if t.is_manual and (not isinstance(a, str) or not a.strip()):
             out.append("主观题需要参考答案")
         return out
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One question as a reader found it in a file (Excel row, JSON record, text or Word item), before the
+    trainer's choices are applied; ``answer`` has the shape of ``QuestionRecord.answer``.
+
+    ``lines`` are where it was found (1-based, inclusive): source lines for text and Word, the row for
+    Excel, the position for JSON. Text items carry ``notes`` (what the reader was unsure of) and the
+    ``heading`` of their block; files that give area, difficulty, levels or use fill those fields.
+    """
+
+    type: QuestionType
+    stem: str
+    options: tuple[str, ...]
+    answer: Any
+    lines: tuple[int, int]
+    notes: tuple[str, ...] = ()
+    heading: str = ""
+    #: a key the file carries (xlsx 编号, JSON key); None for a new question
+    key: str | None = None
+    area: str | None = None
+    difficulty: Difficulty | None = None
+    levels: tuple[str, ...] | None = None
+    explanation: str = ""
+    tags: tuple[str, ...] = ()
+    #: 用途 as the file gives it; None when it does not (a new question is then 两者)
+    use: QuestionUse | None = None
+
+    @classmethod
+    def from_record(cls, record: QuestionRecord, lines: tuple[int, int]) -> Entry:
+        key = None if record.key.startswith("~") else record.key
+        return cls(type=record.type, stem=record.stem, options=record.options, answer=record.answer, lines=lines,
+                   key=key, area=record.area, difficulty=record.difficulty, levels=record.levels,
+                   explanation=record.explanation, tags=record.tags, use=record.use)
+
+    def to_record(self, *, key: str | None = None, area: str | None = None, difficulty: Difficulty | None = None,
+                  levels: tuple[str, ...] | None = None) -> QuestionRecord:
+        """The bank record; arguments fill what the file left out. Raises ``BankError`` if the result is invalid."""
+        return QuestionRecord(key=key or self.key or "", type=self.type, area=area or self.area or "",
+                              difficulty=difficulty or self.difficulty or Difficulty.MEDIUM, stem=self.stem,
+                              answer=self.answer, options=self.options, levels=levels or self.levels or LEVEL_CODES,
+                              explanation=self.explanation, tags=self.tags, use=self.use)
