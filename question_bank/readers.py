@@ -14,7 +14,8 @@ from question_bank.dumps.model import Skipped
 from question_bank.jsonio import FORMAT_NAME, loads_bank
 from question_bank.records import BankError, Difficulty, QuestionRecord, QuestionType, QuestionUse
 
-FORMATS = {"xlsx": "Excel", "docx": "Word", "json": "JSON 题库", "text": "文本"}
+FORMATS = {"xlsx": "Excel", "docx": "Word", "json": "JSON 题库", "text": "文本",
+           "moodle": "Moodle XML", "gift": "GIFT", "aiken": "Aiken"}
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,9 @@ class SourceRead:
 
 
 def detect_format(data: bytes, filename: str) -> str:
-    """'xlsx', 'docx', 'json' or 'text', from the content first and the extension second."""
+    """'xlsx', 'docx', 'json', 'moodle', 'gift', 'aiken' or 'text', from the content first and the extension second."""
     from question_bank.docx import looks_like_docx
+    from question_bank.exchange import detect as detect_exchange
     from question_bank.xlsx import looks_like_xlsx
 
     suffix = PurePath(filename).suffix.lower()
@@ -77,7 +79,7 @@ def detect_format(data: bytes, filename: str) -> str:
     head = data[:4096].lstrip(codecs.BOM_UTF8).lstrip()
     if suffix == ".json" or (head.startswith(b"{") and FORMAT_NAME.encode() in head):
         return "json"
-    return "text"
+    return detect_exchange(data, filename) or "text"
 
 
 def decode_text(data: bytes, filename: str) -> str:
@@ -101,6 +103,10 @@ def read_source(data: bytes, filename: str) -> SourceRead:
         return _read_xlsx(data, filename)
     if fmt == "json":
         return _read_json(data, filename)
+    if fmt in ("moodle", "gift", "aiken"):
+        from question_bank.exchange import read as read_exchange
+
+        return read_exchange(fmt, data, filename)
     if fmt == "docx":
         from question_bank.docx import docx_to_text
 
