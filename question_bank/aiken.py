@@ -24,6 +24,7 @@ from question_bank.readers import Entry, SourceRead, decode_text
 from question_bank.records import OPTION_LETTERS, QuestionType
 
 _OPTION = re.compile(r"^([A-ZＡ-Ｚ])\s*[.)、．）]\s*(.*)$")
+UNFINISHED = "缺少 ANSWER: 行 (题目没有写完)"
 _ANSWER = re.compile(r"^(?:ANSWER|ＡＮＳＷＥＲ)\s*[:：]\s*(.*)$")
 
 
@@ -66,14 +67,14 @@ def parse(text: str) -> tuple[list[Entry], list[Skipped]]:
             q.options.append(option.group(2).strip())
         else:
             if q is not None and q.options:
-                skip(q, last, "缺少 ANSWER: 行 (题目没有写完)")
+                skip(q, last, UNFINISHED)
                 q = None
             if q is None:
                 q = _Pending(n)
             q.stem.append(raw)
         last = n
     if q is not None:
-        skip(q, last, "缺少 ANSWER: 行 (题目没有写完)")
+        skip(q, last, UNFINISHED)
     return entries, skipped
 
 
@@ -97,14 +98,13 @@ def _finish(q: _Pending, end: int, answer: str, entries: list[Entry], skip) -> N
 
 
 def looks_like_aiken(data: bytes, suffix: str = "") -> bool:
-    """Aiken when questions with an ``ANSWER:`` line make up most of the text."""
+    """Aiken when most question-like blocks end in an ``ANSWER:`` line (a text dump's blocks have none)."""
     text = data[:65536].lstrip(codecs.BOM_UTF8).decode("utf-8", "ignore").replace("\r", "")
     if not re.search(r"^\s*ANSWER\s*[:：]", text, re.M):
         return False
     entries, skipped = parse(text)
-    covered = sum(e.lines[1] - e.lines[0] + 1 for e in entries)
-    lines = sum(1 for line in text.split("\n") if line.strip())
-    return bool(entries) and covered >= 0.6 * lines
+    unfinished = sum(1 for s in skipped if s.reason == UNFINISHED)
+    return len(entries) + len(skipped) - unfinished > unfinished
 
 
 def read_aiken(data: bytes, filename: str) -> SourceRead:

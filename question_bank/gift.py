@@ -1,6 +1,6 @@
 """GIFT, the plain-text question format Moodle teachers write by hand, read into import entries.
 
-A question is a paragraph (questions are separated by blank lines) with its answers in braces::
+A question is a paragraph (a blank line ends it) with its answers in braces::
 
     // 注释
     $CATEGORY: $course$/维系挽留
@@ -53,26 +53,22 @@ def _literal(text: str) -> str:
 
 
 def _paragraphs(lines: list[str]) -> Iterator[tuple[int, int, list[str], list[str]]]:
-    """(first line, last line, text lines, comment lines) of each question; a blank line ends one only
-    when its braces are closed, so that an answer block may hold blank lines."""
+    """(first line, last line, text lines, comment lines) of each question: as in Moodle, a blank line
+    ends a question and ``//`` comment lines belong to the question they are in."""
     block: list[str] = []
     comments: list[str] = []
-    first = depth = 0
+    first = 0
     for n, line in enumerate(lines, 1):
         stripped = line.strip()
         if stripped.startswith("//"):
             comments.append(stripped)
-            continue
-        if not stripped and depth <= 0:
+        elif stripped:
+            first = first if block else n
+            block.append(line)
+        elif block or comments:
             if block:
                 yield first, n - 1, block, comments
             block, comments = [], []
-            continue
-        if not block:
-            first = n
-        block.append(line)
-        escaped = _escape(line)
-        depth += escaped.count("{") - escaped.count("}")
     if block:
         yield first, len(lines), block, comments
 

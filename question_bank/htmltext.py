@@ -74,4 +74,4 @@ def html_to_text(html: str) -> tuple[str, list[str]]:
     reducer = _Reducer()
     reducer.feed(html)
     reducer.close()
-    return plain_lines("".join(reducer.parts)), reducer.media
+    return plain_lines(re.sub(r" {2,}", " ", "".join(reducer.parts))), reducer.media

@@ -39,7 +39,9 @@ UNSUPPORTED = {
 }
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True,
                           remove_pis=True, huge_tree=False)
-_CLOZE = re.compile(r"\{(\d*):([A-Z_]+)(?::(.*?))?(?<!\\)\}", re.S)
+#: a cloze gap ``{1:SHORTANSWER:=a~b}``; inside it a backslash escapes the next character
+_CLOZE = re.compile(r"\{(\d*):([A-Z_]+)(?::((?:[^\\}]|\\.)*))?\}", re.S)
+_PIECE = re.compile(r"(?:[^\\~]|\\.)+", re.S)
 _MARK = "\ue000{}\ue001"
 _MARK_RE = re.compile("\ue000(\\d+)\ue001")
 _CHINESE_BLANK = re.compile(r"[（(][ \u3000]*[）)]")
@@ -255,14 +257,16 @@ def _read_cloze(q: _Question) -> dict:
     raw = node.findtext("text") if node is not None else ""
     blanks: list[tuple[str, ...]] = []
 
+    fmt = (node.get("format") if node is not None else None) or "moodle_auto_format"
+
     def mark(m: re.Match) -> str:
-        blanks.append(cloze_blank(len(blanks) + 1, m.group(2), m.group(3) or "", q))
+        blanks.append(cloze_blank(len(blanks) + 1, m.group(2), m.group(3) or "", q, fmt))
         return _MARK.format(len(blanks))
 
     marked = _CLOZE.sub(mark, raw or "")
     if not blanks:
         raise _Skip("完形填空题中没有 {1:SHORTANSWER:=答案} 这样的空")
-    text = q.reduce(marked, node.get("format") or "moodle_auto_format")
+    text = q.reduce(marked, fmt)
     if BLANK_RE.search(_MARK_RE.sub("", text)):
         raise _Skip("题干中除完形填空的空之外还有 ____")
     return {"type": QuestionType.FILL_BLANK, "stem": _MARK_RE.sub("____", text), "options": (),
@@ -276,22 +280,24 @@ _CLOZE_CHOICE = {"MULTICHOICE", "MC", "MULTICHOICE_V", "MCV", "MULTICHOICE_H", "
 _CLOZE_MULTI = {"MULTIRESPONSE", "MR", "MULTIRESPONSE_H", "MRH", "MULTIRESPONSE_S", "MRS", "MULTIRESPONSE_HS", "MRHS"}
 
 
-def cloze_blank(n: int, kind: str, body: str, q: _Question) -> tuple[str, ...]:
-    """The accepted answers of the n-th cloze gap ``{1:KIND:=a~%100%b~c#feedback}``."""
+def cloze_blank(n: int, kind: str, body: str, q: _Question, fmt: str = "html") -> tuple[str, ...]:
+    """The accepted answers of the n-th cloze gap ``{1:KIND:=a~%100%b~c#feedback}`` (texts in ``fmt``)."""
     if kind in _CLOZE_MULTI:
         raise _Skip(f"第 {n} 空是多选 ({kind}), 无法改为填空")
     if kind not in _CLOZE_TEXT | _CLOZE_NUMBER | _CLOZE_CHOICE:
         raise _Skip(f"第 {n} 空的类型 {kind} 无法识别")
+    if not body.strip():
+        raise _Skip(f"第 {n} 空 ({kind}) 没有写答案")
     accepted, choices = [], []
-    for part in re.split(r"(?<!\\)~", body):
-        part = part.strip()
+    for piece in _PIECE.findall(body):
+        part = piece.strip()
         weight = 0.0
         if part.startswith("="):
             weight, part = 100.0, part[1:]
         elif m := re.match(r"%(-?\d+(?:\.\d+)?)%", part):
             weight, part = float(m.group(1)), part[m.end():]
-        answer = re.split(r"(?<!\\)#", part, maxsplit=1)[0]
-        answer = q.reduce(re.sub(r"\\(.)", r"\1", answer), "html").strip()
+        answer = re.match(r"(?:[^\\#]|\\.)*", part, re.S).group(0)  # up to the first unescaped #feedback
+        answer = q.reduce(re.sub(r"\\(.)", r"\1", answer, flags=re.S), fmt)
         choices.append(answer)
         if weight < 100 or answer in ("", "*"):
             continue
