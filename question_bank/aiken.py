@@ -18,9 +18,8 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from question_bank.dumps.model import Skipped
-from question_bank.exchange import clip
-from question_bank.normalize import simplify_document
-from question_bank.readers import Entry, SourceRead, decode_text
+from question_bank.exchange import clip, plain_text_of
+from question_bank.readers import Entry, SourceRead
 from question_bank.records import OPTION_LETTERS, QuestionType
 
 _OPTION = re.compile(r"^([A-ZＡ-Ｚ])\s*[.)、．）]\s*(.*)$")
@@ -108,6 +107,6 @@ def looks_like_aiken(data: bytes, suffix: str = "") -> bool:
 
 
 def read_aiken(data: bytes, filename: str) -> SourceRead:
-    text, traditional = simplify_document(decode_text(data, filename).replace("\r\n", "\n").replace("\r", "\n"))
+    text, traditional = plain_text_of(data, filename)
     entries, skipped = parse(text)
     return SourceRead("aiken", entries=entries, skipped=skipped, traditional=traditional)

@@ -7,6 +7,7 @@ them: ``难度:中``, ``等级:L4`` (one per level), ``用途:练习``, ``题型
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ KEY_RE = re.compile(rf"^(?:{'|'.join(AREA_CODES)})-\d+$")
 _AREA_AT_START = re.compile(rf"^\s*({'|'.join(AREA_CODES)})(?![0-9A-Za-z])")
 
 
+@functools.lru_cache(maxsize=256)
 def area_in_name(name: str) -> str | None:
     """The area a category name gives: its leading code (``W03 维系挽留`` → W03) or the area's own name."""
     from question_bank.areas import AREA_NAMES
@@ -93,10 +95,40 @@ def read_tags(tags: Iterable[str]) -> TagFields:
 
 def category_name(path: str) -> str:
     """A Moodle category path as the trainer reads it: ``$course$/top/题库/W03`` → ``题库/W03``."""
-    parts = [p.replace("\0", "/").strip() for p in path.strip().replace("//", "\0").split("/")]
+    parts = [p.replace("\ue020", "/").strip() for p in path.strip().replace("//", "\ue020").split("/")]
     while parts and (re.fullmatch(r"\$\w+\$", parts[0]) or parts[0] == "top"):
         parts.pop(0)
     return "/".join(p for p in parts if p)
+
+
+def plain_text_of(data: bytes, filename: str) -> tuple[str, bool]:
+    """A hand-written text file as lines: decoded, line ends unified, NUL dropped, Traditional → Simplified."""
+    from question_bank.normalize import simplify_document
+    from question_bank.readers import decode_text
+
+    text = decode_text(data, filename).replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return simplify_document(text)
+
+
+def simplify_entries(entries: list) -> tuple[list, bool]:
+    """Entries of a file written in Traditional script, converted to Simplified (texts, options, answers, tags)."""
+    from dataclasses import replace
+
+    from question_bank.normalize import looks_traditional, to_simplified
+
+    if not looks_traditional("".join(e.stem + "".join(e.options) for e in entries)):
+        return entries, False
+
+    def conv(value):  # noqa: ANN001, ANN202
+        if isinstance(value, str):
+            return to_simplified(value, taiwan=True)
+        if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+            return tuple(tuple(conv(a) for a in alternatives) for alternatives in value)
+        return value
+
+    return [replace(e, stem=conv(e.stem), options=tuple(conv(o) for o in e.options),
+                    answer=conv(e.answer) if not e.type.is_choice else e.answer, explanation=conv(e.explanation),
+                    heading=conv(e.heading), tags=tuple(conv(t) for t in e.tags)) for e in entries], True
 
 
 def clip(text: str, n: int = 40) -> str:

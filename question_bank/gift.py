@@ -22,10 +22,9 @@ import re
 from collections.abc import Iterator
 
 from question_bank.dumps.model import Skipped
-from question_bank.exchange import KEY_RE, area_in_name, category_name, clip, read_tags
+from question_bank.exchange import KEY_RE, area_in_name, category_name, clip, plain_text_of, read_tags
 from question_bank.htmltext import html_to_text
-from question_bank.normalize import simplify_document
-from question_bank.readers import Entry, SourceRead, decode_text
+from question_bank.readers import Entry, SourceRead
 from question_bank.records import OPTION_LETTERS, QuestionType, count_blanks
 
 _ESCAPES = {"\\\\": "\ue010", "\\:": "\ue011", "\\#": "\ue012", "\\=": "\ue013", "\\{": "\ue014", "\\}": "\ue015",
@@ -85,7 +84,7 @@ def looks_like_gift(data: bytes, suffix: str = "") -> bool:
 
 def read_gift(data: bytes, filename: str) -> SourceRead:
     """Every question of a GIFT file as an entry; paragraphs that are not bank questions are listed as skipped."""
-    text, traditional = simplify_document(decode_text(data, filename).replace("\r\n", "\n").replace("\r", "\n"))
+    text, traditional = plain_text_of(data, filename)
     out = SourceRead("gift", traditional=traditional)
     category = ""
     for first, last, block, comments in _paragraphs(text.split("\n")):

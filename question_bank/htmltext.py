@@ -8,6 +8,7 @@ question) are dropped and named so that the importer can say which picture a que
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
@@ -67,10 +68,35 @@ def plain_lines(text: str) -> str:
     return "\n".join(s for line in text.split("\n") if (s := line.strip(" \t\r\f\v\xa0")))
 
 
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?/?>")
+_NEWLINE = "\ue030"
+
+
+def _simple_tag(m: re.Match) -> str:
+    tag = m.group(2).lower()
+    if tag in _BREAKS or tag in _BLOCKS:
+        return _NEWLINE
+    return " " if tag in _CELLS else ""
+
+
+def _simple(html: str) -> str | None:
+    """The text of HTML made only of formatting tags and entities (most question texts), else None."""
+    tags = {m.lower() for m in re.findall(r"</?([A-Za-z][A-Za-z0-9]*)", html)}
+    if tags & (_MEDIA | _HIDDEN | {"a"}) or "<!" in html or "<?" in html:
+        return None
+    text = _TAG.sub(_simple_tag, _SPACES.sub(" ", html))
+    if "<" in text or ">" in text:
+        return None
+    text = _SPACES.sub(" ", unescape(text)).replace(_NEWLINE, "\n")
+    return plain_lines(re.sub(r" {2,}", " ", text))
+
+
 def html_to_text(html: str) -> tuple[str, list[str]]:
     """(plain text, names of the media elements dropped). Entities are decoded; tags other than media vanish."""
     if "<" not in html and "&" not in html:
         return plain_lines(_SPACES.sub(" ", html)), []
+    if (text := _simple(html)) is not None:
+        return text, []
     reducer = _Reducer()
     reducer.feed(html)
     reducer.close()

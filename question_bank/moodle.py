@@ -23,7 +23,7 @@ from lxml import etree
 
 from question_bank.areas import AREA_NAMES
 from question_bank.dumps.model import Skipped
-from question_bank.exchange import KEY_RE, area_in_name, bank_tags, category_name, clip, read_tags
+from question_bank.exchange import KEY_RE, area_in_name, bank_tags, category_name, clip, read_tags, simplify_entries
 from question_bank.htmltext import html_to_text
 from question_bank.readers import Entry, SourceRead
 from question_bank.records import BLANK_RE, OPTION_LETTERS, QuestionRecord, QuestionType, count_blanks
@@ -133,6 +133,7 @@ def read_moodle(data: bytes, filename: str) -> SourceRead:
             continue
         out.entries.append(entry)
         out.skipped.extend(_files(el, lines, name))
+    out.entries, out.traditional = simplify_entries(out.entries)
     return out
 
 

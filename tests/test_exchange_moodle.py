@@ -340,3 +340,11 @@ def test_moodles_own_fixture_files():
         assert src.format == "moodle" and src.errors == [], path.name
         if path.name in expected:
             assert [(e.type, e.answer) for e in src.entries] == expected[path.name], path.name
+
+
+def test_a_moodle_file_in_traditional_script_is_converted():
+    xml = ('<quiz><question type="category"><category><text>$course$/維繫挽留</text></category></question>'
+           + moodle_tf("客戶經理應當及時回訪，這是維繫的關鍵。") + "</quiz>")
+    src = read_source(xml.encode(), "繁體.xml")
+    assert src.traditional and src.entries[0].stem == "客户经理应当及时回访，这是维系的关键。"
+    assert src.entries[0].heading == "维系挽留" and src.entries[0].area == "W03"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from test_exchange_moodle import every_kind
 
 from question_bank import load_starter_bank
 from question_bank.qti import QTI_NS, item_xml, write_qti
-from test_exchange_moodle import every_kind
 
 SUBSET = Path(__file__).resolve().parent / "data" / "qti21"
 NS = {"q": QTI_NS, "cp": "http://www.imsglobal.org/xsd/imscp_v1p1"}
