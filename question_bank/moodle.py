@@ -32,19 +32,23 @@ from question_bank.records import BLANK_RE, OPTION_LETTERS, QuestionRecord, Ques
 BANK_CATEGORY = "VIP客户服务经理题库"
 
 UNSUPPORTED = {
-    "matching": "配对题", "match": "配对题", "description": "说明文字 (不是题目)", "calculated": "计算题",
+    "matching": "配对题", "match": "配对题", "description": "说明文字, 不是题目", "calculated": "计算题",
     "calculatedsimple": "简单计算题", "calculatedmulti": "计算选择题", "ddwtos": "拖放填词题", "gapselect": "下拉选词题",
     "ddimageortext": "图片拖放题", "ddmarker": "拖放标记题", "randomsamatch": "随机简答配对题", "random": "随机题",
     "ordering": "排序题", "gapfill": "填词题 (插件)", "stack": "STACK 数学题", "coderunner": "编程题",
 }
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True,
-                          remove_pis=True, huge_tree=False)
 #: a cloze gap ``{1:SHORTANSWER:=a~b}``; inside it a backslash escapes the next character
 _CLOZE = re.compile(r"\{(\d*):([A-Z_]+)(?::((?:[^\\}]|\\.)*))?\}", re.S)
 _PIECE = re.compile(r"(?:[^\\~]|\\.)+", re.S)
 _MARK = "\ue000{}\ue001"
 _MARK_RE = re.compile("\ue000(\\d+)\ue001")
 _CHINESE_BLANK = re.compile(r"[（(][ \u3000]*[）)]")
+
+
+def parser() -> etree.XMLParser:
+    """A parser that expands no entities and fetches nothing (one per call: parsers are not shared across threads)."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True,
+                           remove_pis=True, huge_tree=False)
 
 
 class _Skip(Exception):
@@ -105,7 +109,7 @@ def read_moodle(data: bytes, filename: str) -> SourceRead:
     """Every question of a Moodle XML file as an entry; what cannot be imported is listed with its lines."""
     out = SourceRead("moodle")
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, parser())
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
         out.errors.append(f"{filename}: 不是有效的 XML 文件, 第 {line} 行第 {column} 列有错 ({exc.msg})")
@@ -129,7 +133,7 @@ def read_moodle(data: bytes, filename: str) -> SourceRead:
                             else f"未知题型 {kind or '(未写 type)'}")
             entry = _entry(q, reader, lines, category)
         except _Skip as exc:
-            out.skipped.append(Skipped(lines, str(exc), clip(name or el.findtext("questiontext/text") or "")))
+            out.skipped.append(Skipped(lines, str(exc), clip(name or html_to_text(el.findtext("questiontext/text") or "")[0])))
             continue
         out.entries.append(entry)
         out.skipped.extend(_files(el, lines, name))

@@ -131,7 +131,7 @@ def test_essay_is_a_short_answer_marked_with_its_grader_information_and_tags_car
 def test_types_the_bank_does_not_have_are_reported_with_their_lines():
     src = read("moodle-other-types.xml")
     assert [(s.lines, s.reason) for s in src.skipped] == [
-        ((15, 27), "题型 description (说明文字 (不是题目)) 本系统不支持"),
+        ((15, 27), "题型 description (说明文字, 不是题目) 本系统不支持"),
         ((42, 66), "题型 matching (配对题) 本系统不支持"),
         ((72, 77), "题型 ddmarker (拖放标记题) 本系统不支持"),
         ((82, 87), "未知题型 mysteryplugin")]
