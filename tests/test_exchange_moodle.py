@@ -227,7 +227,7 @@ def test_cli_export_as_moodle_then_import_is_unchanged(runner, tmp_path, clock):
     w05 = db.session.scalar(select(func.count()).select_from(Question).where(Question.key.like("W05-%")))
     assert report["format"] == "moodle" and report["duplicates"] == 0
     assert report["imported"] == {"added": 0, "new_versions": 0, "unchanged": w05}
-    assert report["categories"] == [{"name": "VIP客户服务经理题库/W05 投诉处理", "count": w05, "area": "W05", "source": "文件"}]
+    assert report["categories"] == [{"name": "VIP客户服务经理题库/W05 投诉处理", "count": w05, "area": "W05", "source": "类别名称"}]
     assert question_count() == before
 
 

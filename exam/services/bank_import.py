@@ -58,7 +58,7 @@ class CategoryRow:
     name: str
     count: int
     area: str | None
-    #: 已确认 (the trainer's choice), 不按类别 (the trainer chose none), 文件 (the category names an area),
+    #: 已确认 (the trainer's choice), 不按类别 (the trainer chose none), 类别名称 (the category names an area),
     #: 类别建议 (keywords of its name) or ""
     source: str
 
@@ -79,7 +79,7 @@ def category_rows(source: SourceRead, options: ImportOptions) -> dict[str, Categ
             area = options.category_areas[name] or None
             how = "已确认" if area else "不按类别"
         elif code := area_in_name(name.rsplit("/", 1)[-1]):
-            area, how = code, "文件"
+            area, how = code, "类别名称"
         elif guess := suggest_area("", heading=name.replace("/", " ")):
             area, how = guess.code, "类别建议"
         else:
