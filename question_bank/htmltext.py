@@ -69,6 +69,8 @@ def plain_lines(text: str) -> str:
 
 
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?/?>")
+_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
+_DOUBLE_SPACE = re.compile(r" {2,}")
 _NEWLINE = "\ue030"
 
 
@@ -81,14 +83,14 @@ def _simple_tag(m: re.Match) -> str:
 
 def _simple(html: str) -> str | None:
     """The text of HTML made only of formatting tags and entities (most question texts), else None."""
-    tags = {m.lower() for m in re.findall(r"</?([A-Za-z][A-Za-z0-9]*)", html)}
+    tags = {m.lower() for m in _TAG_NAME.findall(html)}
     if tags & (_MEDIA | _HIDDEN | {"a"}) or "<!" in html or "<?" in html:
         return None
     text = _TAG.sub(_simple_tag, _SPACES.sub(" ", html))
     if "<" in text or ">" in text:
         return None
     text = _SPACES.sub(" ", unescape(text)).replace(_NEWLINE, "\n")
-    return plain_lines(re.sub(r" {2,}", " ", text))
+    return plain_lines(_DOUBLE_SPACE.sub(" ", text))
 
 
 def html_to_text(html: str) -> tuple[str, list[str]]:
@@ -100,4 +102,4 @@ def html_to_text(html: str) -> tuple[str, list[str]]:
     reducer = _Reducer()
     reducer.feed(html)
     reducer.close()
-    return plain_lines(re.sub(r" {2,}", " ", "".join(reducer.parts))), reducer.media
+    return plain_lines(_DOUBLE_SPACE.sub(" ", "".join(reducer.parts))), reducer.media
