@@ -15,7 +15,8 @@ from question_bank.records import BankError, Entry
 
 __all__ = ["FORMATS", "Entry", "SourceRead", "decode_text", "detect_format", "read_source"]
 
-FORMATS = {"xlsx": "Excel", "docx": "Word", "json": "JSON 题库", "text": "文本"}
+FORMATS = {"xlsx": "Excel", "docx": "Word", "json": "JSON 题库", "text": "文本",
+           "moodle": "Moodle XML", "gift": "GIFT", "aiken": "Aiken"}
 
 
 @dataclass
@@ -31,8 +32,9 @@ class SourceRead:
 
 
 def detect_format(data: bytes, filename: str) -> str:
-    """'xlsx', 'docx', 'json' or 'text', from the content first and the extension second."""
+    """'xlsx', 'docx', 'json', 'moodle', 'gift', 'aiken' or 'text', from the content first and the extension second."""
     from question_bank.docx import looks_like_docx
+    from question_bank.exchange import detect as detect_exchange
     from question_bank.xlsx import looks_like_xlsx
 
     suffix = PurePath(filename).suffix.lower()
@@ -49,7 +51,7 @@ def detect_format(data: bytes, filename: str) -> str:
     head = data[:4096].lstrip(codecs.BOM_UTF8).lstrip()
     if suffix == ".json" or (head.startswith(b"{") and FORMAT_NAME.encode() in head):
         return "json"
-    return "text"
+    return detect_exchange(data, filename) or "text"
 
 
 def decode_text(data: bytes, filename: str) -> str:
@@ -73,6 +75,10 @@ def read_source(data: bytes, filename: str) -> SourceRead:
         return _read_xlsx(data, filename)
     if fmt == "json":
         return _read_json(data, filename)
+    if fmt in ("moodle", "gift", "aiken"):
+        from question_bank.exchange import read as read_exchange
+
+        return read_exchange(fmt, data, filename)
     if fmt == "docx":
         from question_bank.docx import docx_to_text
 

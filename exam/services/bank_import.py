@@ -19,6 +19,7 @@ from exam.services.bank_edit import find_duplicates, next_keys
 from exam.services.bank_sync import SyncReport, sync_records
 from question_bank import LEVEL_CODES, BankError, Difficulty, QuestionRecord, QuestionType
 from question_bank.areas import suggest_area
+from question_bank.exchange import CATEGORY_FORMATS, area_in_name
 from question_bank.normalize import stem_fingerprint
 from question_bank.readers import Entry, SourceRead, read_source
 
@@ -33,7 +34,11 @@ class ImportRefused(Exception):
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """The trainer's choices. ``area`` applies to items the file gives no area; per-item choices win."""
+    """The trainer's choices. ``area`` applies to items the file gives no area; per-item choices win.
+
+    ``category_areas`` maps a Moodle / GIFT category to the area of every item in it (the trainer's
+    confirmed mapping); it wins over what the file says and over the whole-file area.
+    """
 
     area: str | None = None
     difficulty: Difficulty = Difficulty.MEDIUM
@@ -43,6 +48,44 @@ class ImportOptions:
     area_overrides: Mapping[int, str] = field(default_factory=dict)
     skip: frozenset[int] = frozenset()
     keep_duplicates: frozenset[int] = frozenset()
+    category_areas: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    """One category of a Moodle / GIFT file and the area proposed for its items."""
+
+    name: str
+    count: int
+    area: str | None
+    #: 已确认 (the trainer's choice), 不按类别 (the trainer chose none), 类别名称 (the category names an area),
+    #: 类别建议 (keywords of its name) or ""
+    source: str
+
+
+def categories_of(source: SourceRead) -> list[str]:
+    """The categories of a file whose format has them, in the order they first appear."""
+    if source.format not in CATEGORY_FORMATS:
+        return []
+    return list(dict.fromkeys(e.heading for e in source.entries if e.heading))
+
+
+def category_rows(source: SourceRead, options: ImportOptions) -> dict[str, CategoryRow]:
+    """Each category with its item count and proposed area: confirmed, named by the category, or guessed."""
+    counts = Counter(e.heading for e in source.entries if e.heading)
+    rows = {}
+    for name in categories_of(source):
+        if name in options.category_areas:
+            area = options.category_areas[name] or None
+            how = "已确认" if area else "不按类别"
+        elif code := area_in_name(name.rsplit("/", 1)[-1]):
+            area, how = code, "类别名称"
+        elif guess := suggest_area("", heading=name.replace("/", " ")):
+            area, how = guess.code, "类别建议"
+        else:
+            area, how = None, ""
+        rows[name] = CategoryRow(name, counts[name], area, how)
+    return rows
 
 
 @dataclass
@@ -71,6 +114,7 @@ class ImportPlan:
     source: SourceRead
     options: ImportOptions
     items: list[PlannedItem]
+    categories: list[CategoryRow] = field(default_factory=list)
 
     @property
     def accepted(self) -> list[PlannedItem]:
@@ -98,6 +142,8 @@ class ImportPlan:
             "traditional": self.source.traditional,
             "recognised": len(self.items),
             "by_type": self.by_type(),
+            "categories": [{"name": c.name, "count": c.count, "area": c.area, "source": c.source}
+                           for c in self.categories],
             "skipped": [{"lines": list(s.lines), "reason": s.reason} for s in self.source.skipped],
             "duplicates": len(self.duplicates),
             "errors": self.problems,
@@ -148,10 +194,11 @@ def plan_import(session: Session, source: SourceRead, filename: str, options: Im
     for i in range(0, len(keys), 500):
         known.update(session.scalars(select(Question.key).where(Question.key.in_(keys[i:i + 500]))))
     in_bank = find_duplicates(session, (e.stem for e in entries), exclude_keys=known & set(keys))
+    categories = category_rows(source, options)
     first_seen: dict[str, int] = {}
     items = []
     for i, e in enumerate(entries):
-        area, area_source = _area_for(i, e, options)
+        area, area_source = _area_for(i, e, options, categories.get(e.heading))
         fp = stem_fingerprint(e.stem)
         duplicate_of = [k for k in in_bank.get(fp, []) if k != e.key]
         if fp in first_seen:
@@ -163,16 +210,20 @@ def plan_import(session: Session, source: SourceRead, filename: str, options: Im
                            skipped_by_trainer=i in options.skip, keep_duplicate=i in options.keep_duplicates)
         item.problem = _problem(item, options)
         items.append(item)
-    return ImportPlan(filename, source, options, items)
+    return ImportPlan(filename, source, options, items, list(categories.values()))
 
 
-def _area_for(i: int, e: Entry, options: ImportOptions) -> tuple[str | None, str]:
+def _area_for(i: int, e: Entry, options: ImportOptions, category: CategoryRow | None) -> tuple[str | None, str]:
     if i in options.area_overrides:
         return options.area_overrides[i], "逐题指定"
+    if category and category.source == "已确认" and category.area:
+        return category.area, "类别映射"
     if e.area:
         return e.area, "文件"
     if options.area:
         return options.area, "整份指定"
+    if category and category.area and category.source != "不按类别":
+        return category.area, "类别建议"
     guess = suggest_area(" ".join((e.stem, *e.options, e.answer if isinstance(e.answer, str) else "")),
                          heading=e.heading) if options.suggest_areas else None
     return (guess.code, "关键词建议") if guess else (None, "")

@@ -31,7 +31,14 @@ from exam.services.bank_edit import (
     find_duplicates,
     set_enemy_group,
 )
-from exam.services.bank_import import ImportOptions, ImportRefused, apply_import, plan_import, read_file
+from exam.services.bank_import import (
+    ImportOptions,
+    ImportRefused,
+    apply_import,
+    categories_of,
+    plan_import,
+    read_file,
+)
 from exam.services.bank_query import SORTS, BankFilter, count_questions, iter_records, page_of_questions, sources
 from exam.services.bank_sync import changed_fields, record_from_version
 from exam.services.qtypes import qtype
@@ -47,7 +54,9 @@ from exam.web.bank_forms import (
 )
 from exam.web.inputs import page_arg, small_int
 from question_bank import AREA_CODES, LEVEL_CODES, Difficulty, QuestionType, QuestionUse, dumps_bank
+from question_bank.moodle import write_moodle
 from question_bank.normalize import stem_fingerprint
+from question_bank.qti import write_qti
 from question_bank.xlsx import write_template, write_xlsx
 
 bp = Blueprint("bank", __name__, url_prefix="/trainer")
@@ -77,14 +86,21 @@ def questions():  # noqa: ANN201
                            uses=list(QuestionUse), area_codes=AREA_CODES, qtype=qtype)
 
 
-@bp.route("/questions/export.<any(xlsx, json):fmt>")
+@bp.route("/questions/export.<any(xlsx, json, xml, zip):fmt>")
 def export(fmt: str):  # noqa: ANN201
-    """The filtered selection as the import template (.xlsx) or the bank format (.json)."""
+    """The filtered selection as the import template (.xlsx), the bank format (.json), Moodle XML (.xml)
+    or an IMS QTI 2.1 content package (.zip)."""
     records = list(iter_records(db.session, BankFilter.from_args(request.args)))
     stamp = clock.now().strftime("%Y%m%d-%H%M")
     if fmt == "json":
         data = BytesIO(dumps_bank(records).encode("utf-8"))
         return send_file(data, mimetype="application/json", as_attachment=True, download_name=f"题库-{stamp}.json")
+    if fmt == "xml":
+        return send_file(BytesIO(write_moodle(records)), mimetype="application/xml", as_attachment=True,
+                         download_name=f"题库-{stamp}-moodle.xml")
+    if fmt == "zip":
+        return send_file(BytesIO(write_qti(records)), mimetype="application/zip", as_attachment=True,
+                         download_name=f"题库-{stamp}-qti21.zip")
     out = BytesIO()
     write_xlsx(records, out)
     out.seek(0)
@@ -219,7 +235,20 @@ def _options(choices: dict) -> ImportOptions:
         levels=tuple(choices.get("levels") or LEVEL_CODES), status=QuestionStatus(choices.get("status", "active")),
         area_overrides={int(k): v for k, v in choices.get("areas", {}).items()},
         skip=frozenset(choices.get("skip", [])), keep_duplicates=frozenset(choices.get("keep", [])),
+        category_areas=dict(choices.get("categories", {})),
     )
+
+
+def _merge_categories(choices: dict, categories: list[str]) -> None:
+    """The posted category → area choices (``category_<n>``, n the category's place in the file)."""
+    mapping = dict(choices.get("categories", {}))
+    for n, name in enumerate(categories):
+        if f"category_{n}" not in request.form:
+            continue
+        area = request.form.get(f"category_{n}", "").strip().upper()
+        if area in AREA_CODES or area == "":
+            mapping[name] = area  # "" : the trainer wants no area for the category (each item on its own)
+    choices["categories"] = mapping
 
 
 def _merge_choices(upload: ImportUpload, form: ImportChoicesForm, count: int) -> dict:
@@ -251,6 +280,7 @@ def import_preview(upload_id: int):  # noqa: ANN201
     form = ImportChoicesForm()
     if form.validate_on_submit():
         choices = _merge_choices(upload, form, len(source.entries))
+        _merge_categories(choices, categories_of(source))
         upload.summary = {**upload.summary, "choices": choices}
         if request.form.get("action") == "import":
             plan = plan_import(db.session, source, upload.filename, _options(choices))
