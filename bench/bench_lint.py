@@ -1,0 +1,143 @@
+"""The whole-bank lint (题库体检) over 10,000 generated questions, beside the floor of folding their texts once.
+
+Run: .venv/bin/python bench/bench_lint.py [--items 10000] [--repeat 3]
+- bank: every type in the starter bank's proportions; stems, options and explanations are written by a
+  character bigram chain trained on the starter bank (so bigram frequencies look like real Chinese items);
+  1 % are near-duplicates of another item (two characters changed) and 1 % are true/false statements
+  restating another item's stem and keyed option (a giveaway to find);
+- lint: ``question_bank.lint.lint`` with every rule (median of --repeat runs, and the slowest);
+- floor: ``fold_text`` once over every text of the bank (stems, options, explanations, answers) — what any
+  similarity check must do at least;
+- naive: all-pairs Jaccard over the same bigram sets for 1,000 items, scaled to the whole bank by the number
+  of pairs (what the inverted index and prefix filter avoid).
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from question_bank import Difficulty, QuestionRecord, QuestionType, load_starter_bank  # noqa: E402
+from question_bank.lint import lint  # noqa: E402
+from question_bank.lint.prepare import prepare  # noqa: E402
+from question_bank.normalize import fold_text  # noqa: E402
+
+
+class _Chain:
+    """A character bigram chain trained on the starter bank: text whose bigram frequencies look like real items."""
+
+    def __init__(self, texts: list[str], rng: random.Random) -> None:
+        self.rng = rng
+        self.next: dict[str, list[str]] = {}
+        for t in texts:
+            run = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]+", "|", t)
+            for a, b in zip(run, run[1:], strict=False):
+                if a != "|" and b != "|":
+                    self.next.setdefault(a, []).append(b)
+        self.starts = sorted(self.next)
+
+    def clause(self, low: int, high: int) -> str:
+        out = [self.rng.choice(self.starts)]
+        for _ in range(self.rng.randint(low, high) - 1):
+            following = self.next.get(out[-1])
+            out.append(self.rng.choice(following) if following else self.rng.choice(self.starts))
+        return "".join(out)
+
+    def sentence(self, clauses: int, low: int = 6, high: int = 14) -> str:
+        return "，".join(self.clause(low, high) for _ in range(clauses))
+
+
+def generate_bank(n: int, seed: int = 7) -> list[QuestionRecord]:
+    """``n`` questions written by a bigram chain trained on the starter bank (deterministic for a seed)."""
+    rng = random.Random(seed)
+    starter = load_starter_bank()
+    chain = _Chain([t for q in starter for t in (q.stem, *q.options, q.explanation)], rng)
+    types = [q.type for q in starter]
+    areas = sorted({q.area for q in starter})
+    out: list[QuestionRecord] = []
+    for i in range(n):
+        t = rng.choice(types)
+        head = chain.sentence(rng.randint(1, 3))
+        common = dict(key=f"G{i:05d}", area=rng.choice(areas), difficulty=rng.choice(list(Difficulty)),
+                      explanation=chain.sentence(2) + "。")
+        if t is QuestionType.SINGLE or t is QuestionType.MULTIPLE:
+            count = 4 if t is QuestionType.SINGLE else rng.choice((4, 5))
+            opts = tuple(chain.clause(4, 16) for _ in range(count))
+            keys = (rng.choice("ABCD"),) if t is QuestionType.SINGLE else tuple(sorted(rng.sample("ABCDE"[:count], 3)))
+            out.append(QuestionRecord(type=t, stem=head + "的是（　）。", options=opts, answer=keys, **common))
+        elif t is QuestionType.TRUE_FALSE:
+            out.append(QuestionRecord(type=t, stem=head + "。", answer=rng.random() < 0.5, **common))
+        elif t is QuestionType.FILL_BLANK:
+            out.append(QuestionRecord(type=t, stem=head + "，称为____。", answer=((chain.clause(2, 6),),), **common))
+        else:
+            out.append(QuestionRecord(type=t, stem=head + "。请简述。", answer=chain.sentence(3), **common))
+    for i in rng.sample(range(n), n // 100):  # near-duplicates: a copy with a few characters changed
+        src = out[rng.randrange(n)]
+        stem = src.stem[:2] + chain.clause(2, 2) + src.stem[4:]
+        out[i] = QuestionRecord(**{**src.__dict__, "key": f"G{i:05d}", "stem": stem})
+    singles = [q for q in out if q.type is QuestionType.SINGLE]
+    for i in rng.sample([i for i, q in enumerate(out) if q.type is QuestionType.TRUE_FALSE], n // 100):
+        src = rng.choice(singles)  # a statement that restates another item's stem and key
+        key_text = src.options["ABCD".index(src.answer[0])]
+        out[i] = QuestionRecord(**{**out[i].__dict__, "stem": src.stem.replace("的是（　）。", f"的是{key_text}。")})
+    return out
+
+
+def _fill_answers(q: QuestionRecord) -> list[str]:
+    return [a for alts in q.answer for a in alts] if q.type is QuestionType.FILL_BLANK else []
+
+
+def _naive_pairs(sets: list[frozenset[str]]) -> int:
+    hits = 0
+    for i, a in enumerate(sets):
+        for b in sets[i + 1:]:
+            if len(a & b) >= 0.75 * len(a | b):
+                hits += 1
+    return hits
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    t = time.perf_counter()
+    bank = generate_bank(args.items)
+    print(f"generated {len(bank)} questions in {time.perf_counter() - t:.1f} s: "
+          + ", ".join(f"{k.value} {v}" for k, v in Counter(q.type for q in bank).items()))
+
+    texts = [s for q in bank for s in (q.stem, *q.options, q.explanation, *_fill_answers(q))]
+    t = time.perf_counter()
+    for s in texts:
+        fold_text(s)
+    floor = time.perf_counter() - t
+    print(f"floor: fold_text over {len(texts)} texts: {floor:.2f} s")
+
+    runs = []
+    for _ in range(args.repeat):
+        t = time.perf_counter()
+        report = lint(bank)
+        runs.append(time.perf_counter() - t)
+    print(f"lint, every rule: median {statistics.median(runs):.2f} s, slowest {max(runs):.2f} s "
+          f"({statistics.median(runs) / floor:.1f}× the floor)")
+    counts = Counter(f.rule for f in report.findings)
+    print("  findings: " + ", ".join(f"{rule} {counts.get(rule, 0)}" for rule in report.rules))
+    print("  flagged rates: " + ("; ".join(r.reason for r in report.flagged_rates) or "none"))
+
+    sample = prepare(bank[:1000])
+    sets = [it.doc_grams for it in sample]
+    t = time.perf_counter()
+    _naive_pairs(sets)
+    naive = (time.perf_counter() - t) * (len(bank) * (len(bank) - 1)) / (len(sets) * (len(sets) - 1))
+    print(f"naive all-pairs near-duplicate check, scaled from 1,000 items: ~{naive:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
