@@ -168,9 +168,10 @@ class Corpus:
 
     @cached_property
     def weights(self) -> dict[str, float]:
-        """Bigram → its rarity across the items (idf): a bigram every item has weighs nothing."""
+        """Bigram → its rarity across the items, the smoothed idf ln((1 + n) / (1 + df)) + 1: a bigram every item
+        has weighs 1, one item's own ln(n) more (so that a handful of items still weigh their words)."""
         n = len(self.items) + 1
-        return {g: math.log(n / (d + 1)) for g, d in self.df.items()}
+        return {g: math.log(n / (d + 1)) + 1 for g, d in self.df.items()}
 
     @cached_property
     def rank(self) -> dict[str, int]:
