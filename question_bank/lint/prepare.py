@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +23,7 @@ def bigrams(text: str) -> frozenset[str]:
     """Character bigrams, none spanning a GAP; a one-character text is its own bigram."""
     if len(text) == 1:
         return frozenset() if text == GAP else frozenset((text,))
-    grams = {a + b for a, b in zip(text, text[1:], strict=False)}
+    grams = set(map(sys.intern, map(str.__add__, text, text[1:])))  # interned: a bank shares most of its bigrams
     if GAP in text:
         grams = {g for g in grams if GAP not in g}
     return frozenset(grams)
