@@ -308,3 +308,25 @@ def test_the_starter_bank_lints_and_its_json_names_every_rule():
 def test_fold_many_folds_like_fold_text():
     texts = ["繁體字  ＡＢＣ！_x", "a\nb\u2028c", "", "（　）下列说法【不】正确的是", "25MB/s 1‰"]
     assert fold_many(texts) == [fold_text(t) for t in texts]
+
+
+def test_one_question_against_the_bank_finds_what_the_whole_bank_check_finds_about_it(monkeypatch):
+    import dataclasses
+    import random
+
+    import question_bank.lint as linting
+
+    bank = load_starter_bank()
+    twin = next(r for r in bank if r.key == "W05-016")
+    bank.append(dataclasses.replace(twin, key="W05-916", stem=twin.stem.replace("下列", "以下")))
+    whole = lint(bank, rules=["near-duplicate", "giveaway"])
+    involved = {k for f in whole.findings for k in (f.key, *f.related) if k}
+    assert len(involved) > 10 and "W05-916" in involved
+    sample = [r for r in bank if r.key in involved] + random.Random(3).sample(bank, 4)
+    for few in (linting.FEW_TARGETS, 0):  # scanning texts, then indexing every bigram: the same findings
+        monkeypatch.setattr(linting, "FEW_TARGETS", few)
+        for record in sample:
+            rest = [r for r in bank if r.key != record.key]
+            alone = lint([record], context=rest, rules=["near-duplicate", "giveaway"])
+            expected = {(f.rule, frozenset((f.key, *f.related))) for f in whole.for_key(record.key)}
+            assert {(f.rule, frozenset((f.key, *f.related))) for f in alone.findings} == expected, record.key

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam.models import Question, QuestionStatus, QuestionVersion
+from exam.models import Question, QuestionStatus, QuestionVersion, mask_to_levels
 from exam.services.bank_sync import record_from_version
-from question_bank import QuestionRecord
+from question_bank import QuestionRecord, QuestionType
 from question_bank.lint import Finding, LintReport, lint
 from question_bank.normalize import stem_fingerprint
 
@@ -37,21 +38,36 @@ def load_bank(session: Session, statuses: Iterable[QuestionStatus] = DEFAULT_STA
               exclude_keys: Iterable[str] = ()) -> BankRows:
     """Every question of ``statuses`` (but ``exclude_keys``) as its current version's record, in key order."""
     excluded = set(exclude_keys)
-    rows = session.execute(
-        select(Question.id, Question.key, Question.enemy_group, QuestionVersion)
-        .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
+    v = QuestionVersion
+    rows = session.execute(  # plain columns, no ORM objects: the whole bank is read at once
+        select(Question.id, Question.key, Question.enemy_group, v.type, v.area_code, v.difficulty,
+               v.levels_mask, v.use, v.stem, v.options, v.answer, v.explanation, v.tags, v.fingerprint)
+        .join(v, Question.current_version_id == v.id)
         .where(Question.status.in_(list(statuses))).order_by(Question.key)
-    ).all()
+    )
     out = BankRows([], {}, {}, {})
-    for qid, key, group, version in rows:
+    for qid, key, group, qtype, area, difficulty, mask, use, stem, options, answer, explanation, tags, \
+            fingerprint in rows:
         if key in excluded:
             continue
-        out.records.append(record_from_version(key, version))
+        # the rows were written from validated records: rebuilt directly (QuestionRecord still checks itself)
+        out.records.append(QuestionRecord(
+            key=key, type=qtype, area=area, difficulty=difficulty, levels=mask_to_levels(mask), use=use, stem=stem,
+            options=tuple(options), answer=_answer(qtype, answer), explanation=explanation or "", tags=tuple(tags)))
         out.ids[key] = qid
-        out.fingerprints[key] = version.fingerprint
+        out.fingerprints[key] = fingerprint
         if group:
             out.groups[key] = group
     return out
+
+
+def _answer(qtype: QuestionType, stored: Any) -> Any:
+    """A stored key in the record's shape (the bank format's JSON shape: lists become tuples)."""
+    if qtype.is_choice:
+        return tuple(stored)
+    if qtype is QuestionType.FILL_BLANK:
+        return tuple(tuple(alternatives) for alternatives in stored)
+    return stored
 
 
 @dataclass

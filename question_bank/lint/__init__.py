@@ -18,6 +18,10 @@ from question_bank.records import QuestionRecord
 
 __all__ = ["RULES", "Finding", "LintReport", "Rate", "Rule", "lint"]
 
+#: up to this many targets, pairs are found by scanning the texts for each target's rarest bigrams rather than by
+#: indexing every bigram of the context (one question against the bank: the same findings, much less work)
+FEW_TARGETS = 3
+
 
 @dataclass
 class LintReport:
@@ -69,7 +73,7 @@ def lint(records: Sequence[QuestionRecord], *, context: Sequence[QuestionRecord]
             findings.extend(rule.check(it))
     pairwise = [rule for rule in selected if type(rule).check_corpus is not Rule.check_corpus]
     if pairwise and len(items) > 1 and targets:
-        corpus = Corpus.build(items)
+        corpus = Corpus.build(items, lazy=len(targets) <= FEW_TARGETS < len(items))
         for rule in pairwise:
             findings.extend(rule.check_corpus(corpus))
     rates = [rate for rule in selected for rate in rule.rates(targets)]
