@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -58,7 +59,16 @@ class _Chain:
         return "，".join(self.clause(low, high) for _ in range(clauses))
 
 
-def generate_bank(n: int, seed: int = 7) -> list[QuestionRecord]:
+@dataclass
+class Generated:
+    bank: list[QuestionRecord]
+    #: (copy, original) keys of the planted near-duplicates
+    duplicates: list[tuple[str, str]]
+    #: (single choice, true/false statement restating its stem and key) keys of the planted giveaways
+    giveaways: list[tuple[str, str]]
+
+
+def generate_bank(n: int, seed: int = 7) -> Generated:
     """``n`` questions written by a bigram chain trained on the starter bank (deterministic for a seed)."""
     rng = random.Random(seed)
     starter = load_starter_bank()
@@ -82,16 +92,25 @@ def generate_bank(n: int, seed: int = 7) -> list[QuestionRecord]:
             out.append(QuestionRecord(type=t, stem=head + "，称为____。", answer=((chain.clause(2, 6),),), **common))
         else:
             out.append(QuestionRecord(type=t, stem=head + "。请简述。", answer=chain.sentence(3), **common))
-    for i in rng.sample(range(n), n // 100):  # near-duplicates: a copy with a few characters changed
+    planted_duplicates = []
+    for i in rng.sample(range(n), n // 100):  # near-duplicates: a copy with two characters changed
         src = out[rng.randrange(n)]
         stem = src.stem[:2] + chain.clause(2, 2) + src.stem[4:]
         out[i] = QuestionRecord(**{**src.__dict__, "key": f"G{i:05d}", "stem": stem})
-    singles = [q for q in out if q.type is QuestionType.SINGLE]
+        planted_duplicates.append((out[i], src))
+    planted_giveaways = []
+    singles = [i for i, q in enumerate(out) if q.type is QuestionType.SINGLE]
     for i in rng.sample([i for i, q in enumerate(out) if q.type is QuestionType.TRUE_FALSE], n // 100):
-        src = rng.choice(singles)  # a statement that restates another item's stem and key
+        src = out[rng.choice(singles)]  # a statement that restates another item's stem and key
         key_text = src.options["ABCD".index(src.answer[0])]
         out[i] = QuestionRecord(**{**out[i].__dict__, "stem": src.stem.replace("的是（　）。", f"的是{key_text}。")})
-    return out
+        planted_giveaways.append((src, out[i]))
+    bank = {q.key: q for q in out}  # a planted pair counts while both halves are still as planted
+
+    def intact(pairs: list[tuple[QuestionRecord, QuestionRecord]]) -> list[tuple[str, str]]:
+        return [(a.key, b.key) for a, b in pairs if a.key != b.key and bank[a.key] == a and bank[b.key] == b]
+
+    return Generated(out, intact(planted_duplicates), intact(planted_giveaways))
 
 
 def _fill_answers(q: QuestionRecord) -> list[str]:
@@ -156,7 +175,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     t = time.perf_counter()
-    bank = generate_bank(args.items)
+    generated = generate_bank(args.items)
+    bank = generated.bank
     print(f"generated {len(bank)} questions in {time.perf_counter() - t:.1f} s: "
           + ", ".join(f"{k.value} {v}" for k, v in Counter(q.type for q in bank).items()))
 
@@ -170,6 +190,12 @@ def main() -> None:
     counts = Counter(f.rule for f in report.findings)
     print("  findings: " + ", ".join(f"{rule} {counts.get(rule, 0)}" for rule in report.rules))
     print("  flagged rates: " + ("; ".join(r.reason for r in report.flagged_rates) or "none"))
+    pairs = {(f.rule, f.key, f.related[0]) for f in report.findings if f.related}
+    found = sum(("giveaway", a, b) in pairs for a, b in generated.giveaways)
+    print(f"  planted giveaways found: {found} of {len(generated.giveaways)}")
+    found = sum(("near-duplicate", a, b) in pairs or ("near-duplicate", b, a) in pairs for a, b in generated.duplicates)
+    print(f"  planted near-duplicates found: {found} of {len(generated.duplicates)} "
+          "(a two-character change to a short stem without options falls below the threshold)")
 
     sets = [it.doc_grams for it in prepare(bank[:1000])]
     wall, cpu = clocked(lambda i: _naive_pairs(sets), 1)
