@@ -169,7 +169,7 @@ def attempts_finalize_expired() -> None:
 
 
 
-@click.group("bank", help="题库: 导入、导出、模板")
+@click.group("bank", help="题库: 导入、导出、模板、体检")
 def bank_group() -> None:
     pass
 
@@ -207,7 +207,7 @@ def bank_import(path: Path, dry_run: bool, as_json: bool, area: str | None, diff
     options = ImportOptions(area=area.upper() if area else None, difficulty=Difficulty(difficulty), levels=level_codes,
                             status=QuestionStatus(status), category_areas=category_areas,
                             keep_duplicates=frozenset(range(len(source.entries))) if keep_duplicates else frozenset())
-    plan = plan_import(db.session, source, path.name, options)
+    plan = plan_import(db.session, source, path.name, options, lint=dry_run)
     report = plan.to_json()
     failed = False
     if not dry_run:
@@ -246,6 +246,10 @@ def _print_import_report(report: dict, dry_run: bool) -> None:
         if item["duplicate_of"]:
             click.echo(f"  重复 第 {item['lines'][0]}–{item['lines'][1]} 行: 与 {', '.join(item['duplicate_of'])} 相同"
                        + ("" if item["accepted"] else ", 不导入"))
+        for finding in item.get("findings", ()):
+            click.echo(f"  体检 第 {item['lines'][0]}–{item['lines'][1]} 行 [{finding['rule']}]: {finding['reason']}")
+    for finding in report.get("lint", {}).get("findings", ()):
+        click.echo(f"  体检 全文件 [{finding['rule']}]: {finding['reason']}")
     click.echo(f"重复 {report['duplicates']} 题")
     for err in report["errors"]:
         click.echo(f"  错误: {err}", err=True)
@@ -305,6 +309,43 @@ def bank_template(path: Path) -> None:
 
     write_template(path)
     click.echo(f"模板已写入 {path}")
+
+
+@bank_group.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="machine-readable report")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(["active", "draft", "retired"]),
+              help="检查哪些状态的题目 (可重复), 默认启用和草稿")
+@click.option("--rule", "rules", multiple=True, help="只运行这些规则 (可重复), 默认全部")
+@click.option("--strict", is_flag=True, help="有任何发现时以状态 1 退出")
+def bank_lint(paths: tuple[Path, ...], as_json: bool, statuses: tuple[str, ...], rules: tuple[str, ...],
+              strict: bool) -> None:
+    """题库体检: lint the bank (or the JSON bank files given) and print findings and rates beside chance."""
+    from exam.models import QuestionStatus
+    from exam.services.bank_lint import DEFAULT_STATUSES, lint_bank
+    from question_bank import BankError, load_bank
+    from question_bank.lint import RULES, format_report, lint
+
+    unknown = [r for r in rules if r not in RULES]
+    if unknown:
+        raise click.BadParameter(f"规则 {', '.join(unknown)} 不存在 (可用: {' '.join(RULES)})", param_hint="--rule")
+    if paths:
+        records = []
+        for path in paths:
+            try:
+                records.extend(load_bank(path))
+            except (BankError, UnicodeDecodeError, OSError) as exc:
+                raise click.ClickException(f"{path}: {exc}") from None
+        report = lint(records, rules=rules or None)
+    else:
+        chosen = tuple(QuestionStatus(s) for s in statuses) or DEFAULT_STATUSES
+        report = lint_bank(db.session, chosen, rules=rules or None).report
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        click.echo(format_report(report))
+    if strict and report.findings:
+        raise SystemExit(1)
 
 
 @click.group("certificates", help="证书")

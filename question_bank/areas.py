@@ -136,16 +136,16 @@ def _prepare_heading(heading: str) -> str:
     return to_simplified(heading).lower() if heading else ""
 
 
-def suggest_area(text: str, heading: str = "") -> AreaGuess | None:
-    """The most likely area of a question from its text (and the heading of its section), or None.
+def area_scores(text: str, heading: str = "") -> dict[str, tuple[float, tuple[str, ...]]]:
+    """Every area whose keywords occur in ``text`` (or only in ``heading``): its score and the keywords found.
 
     Every keyword found adds its weight to its area (keywords found only in the heading count
-    ``HEADING_WEIGHT`` as much); the best area wins, ties going to the earlier code.
+    ``HEADING_WEIGHT`` as much); keywords are listed heaviest first.
     """
     body = to_simplified(text).lower() if text else ""
     head = _prepare_heading(heading)
     if not body and not head:
-        return None
+        return {}
     index = _index()
     scores: dict[str, float] = {}
     hits: dict[str, list[tuple[float, str]]] = {}
@@ -159,7 +159,16 @@ def suggest_area(text: str, heading: str = "") -> AreaGuess | None:
                 continue
             scores[code] = scores.get(code, 0.0) + w
             hits.setdefault(code, []).append((-w, shown))
+    return {code: (round(scores[code], 3), tuple(shown for _, shown in sorted(hits[code]))) for code in scores}
+
+
+def suggest_area(text: str, heading: str = "") -> AreaGuess | None:
+    """The most likely area of a question from its text (and the heading of its section), or None.
+
+    The area with the highest ``area_scores`` wins, ties going to the earlier code.
+    """
+    scores = area_scores(text, heading)
     if not scores:
         return None
-    best = max(AREA_CODES, key=lambda c: scores.get(c, 0.0))
-    return AreaGuess(best, round(scores[best], 3), tuple(shown for _, shown in sorted(hits[best])))
+    best = max(AREA_CODES, key=lambda c: scores[c][0] if c in scores else 0.0)
+    return AreaGuess(best, *scores[best])

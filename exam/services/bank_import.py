@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 
 from exam.models import Question, QuestionStatus
 from exam.services.bank_edit import find_duplicates, next_keys
+from exam.services.bank_lint import lint_import
 from exam.services.bank_sync import SyncReport, sync_records
 from question_bank import LEVEL_CODES, BankError, Difficulty, QuestionRecord, QuestionType
 from question_bank.areas import suggest_area
 from question_bank.exchange import CATEGORY_FORMATS, area_in_name
+from question_bank.lint import Finding, LintReport
 from question_bank.normalize import stem_fingerprint
 from question_bank.readers import Entry, SourceRead, read_source
 
@@ -102,6 +104,13 @@ class PlannedItem:
     #: a duplicate the trainer chose to import anyway
     keep_duplicate: bool = False
     problem: str | None = None
+    #: what the bank linter says about this item (a dry run with ``lint``), under ``label``
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """How lint findings name this item: its key, or its place in the file."""
+        return self.entry.key or f"第 {self.index + 1} 项"
 
     @property
     def accepted(self) -> bool:
@@ -115,6 +124,10 @@ class ImportPlan:
     options: ImportOptions
     items: list[PlannedItem]
     categories: list[CategoryRow] = field(default_factory=list)
+    #: the bank linter over the accepted items (rates over the file), when the plan was made with ``lint``
+    lint: LintReport | None = None
+    #: question key → id, for links from findings to the bank
+    lint_ids: dict[str, int] = field(default_factory=dict)
 
     @property
     def accepted(self) -> list[PlannedItem]:
@@ -148,6 +161,8 @@ class ImportPlan:
             "duplicates": len(self.duplicates),
             "errors": self.problems,
             "items": [_item_json(it) for it in self.items],
+            **({"lint": {"rates": [r.to_json() for r in self.lint.rates],
+                         "findings": [f.to_json() for f in self.lint.findings if f.key is None]}} if self.lint else {}),
         }
 
 
@@ -175,6 +190,8 @@ def _item_json(it: PlannedItem) -> dict[str, Any]:
         "use": e.use.value if e.use else None,
         "notes": list(e.notes), "duplicate_of": it.duplicate_of, "accepted": it.accepted,
         **({"problem": it.problem} if it.problem else {}),
+        **({"findings": [{"rule": f.rule, "reason": f.reason, "related": list(f.related)} for f in it.findings]}
+           if it.findings else {}),
     }
 
 
@@ -186,8 +203,10 @@ def read_file(data: bytes, filename: str) -> SourceRead:
         return SourceRead("unknown", errors=[str(exc)])
 
 
-def plan_import(session: Session, source: SourceRead, filename: str, options: ImportOptions) -> ImportPlan:
-    """The dry run: areas, duplicates (in the bank and within the file) and problems per item. Writes nothing."""
+def plan_import(session: Session, source: SourceRead, filename: str, options: ImportOptions, *,
+                lint: bool = False) -> ImportPlan:
+    """The dry run: areas, duplicates (in the bank and within the file) and problems per item, and with ``lint``
+    the bank linter's findings on every accepted item (against the bank). Writes nothing."""
     entries = source.entries
     keys = [e.key for e in entries if e.key]
     known = set()
@@ -210,7 +229,19 @@ def plan_import(session: Session, source: SourceRead, filename: str, options: Im
                            skipped_by_trainer=i in options.skip, keep_duplicate=i in options.keep_duplicates)
         item.problem = _problem(item, options)
         items.append(item)
-    return ImportPlan(filename, source, options, items, list(categories.values()))
+    plan = ImportPlan(filename, source, options, items, list(categories.values()))
+    if lint:
+        _lint(session, plan, known)
+    return plan
+
+
+def _lint(session: Session, plan: ImportPlan, known: set[str]) -> None:
+    checked = [(it, _record(it, plan.options, key=it.label)) for it in plan.accepted if not it.problem]
+    report, ids = lint_import(session, [(rec.key, rec) for _, rec in checked],
+                              replaces=[it.entry.key for it, _ in checked if it.entry.key in known])
+    for it, rec in checked:
+        it.findings = report.for_key(rec.key)
+    plan.lint, plan.lint_ids = report, ids
 
 
 def _area_for(i: int, e: Entry, options: ImportOptions, category: CategoryRow | None) -> tuple[str | None, str]:

@@ -39,6 +39,7 @@ from exam.services.bank_import import (
     plan_import,
     read_file,
 )
+from exam.services.bank_lint import DEFAULT_STATUSES, lint_bank, lint_question
 from exam.services.bank_query import SORTS, BankFilter, count_questions, iter_records, page_of_questions, sources
 from exam.services.bank_sync import changed_fields, record_from_version
 from exam.services.qtypes import qtype
@@ -54,6 +55,8 @@ from exam.web.bank_forms import (
 )
 from exam.web.inputs import page_arg, small_int
 from question_bank import AREA_CODES, LEVEL_CODES, Difficulty, QuestionType, QuestionUse, dumps_bank
+from question_bank.lint import RULES
+from question_bank.lint import thresholds as lint_thresholds
 from question_bank.moodle import write_moodle
 from question_bank.normalize import stem_fingerprint
 from question_bank.qti import write_qti
@@ -142,8 +145,10 @@ def question(question_id: int):  # noqa: ANN201
     ).all()
     authors = dict(db.session.execute(select(User.id, User.full_name).where(
         User.id.in_({v.created_by_id for v in versions if v.created_by_id}))).all())
+    findings, linked = lint_question(db.session, q)
     return render_template("bank/question.html", q=q, versions=versions, changes=changes, used=used, events=events,
-                           authors=authors, qtype=qtype, status_labels=STATUS_LABELS, form=StatusForm())
+                           authors=authors, qtype=qtype, status_labels=STATUS_LABELS, form=StatusForm(),
+                           findings=findings, linked=linked, rules=RULES)
 
 
 @bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
@@ -182,6 +187,27 @@ def set_status(question_id: int):  # noqa: ANN201
             db.session.rollback()
             flash(str(exc), "error")
     return redirect(url_for(".question", question_id=q.id))
+
+
+#: the report page's choice of questions: value → (label, statuses)
+LINT_SCOPES = {
+    "": ("启用和草稿", DEFAULT_STATUSES),
+    "active": ("仅启用", (QuestionStatus.ACTIVE,)),
+    "all": ("全部 (含停用)", tuple(QuestionStatus)),
+}
+#: findings listed per rule on the report page (the CLI prints all)
+LINT_SHOWN_PER_RULE = 300
+
+
+@bp.route("/lint")
+def lint_report():  # noqa: ANN201
+    """题库体检: the whole bank's rates beside chance and every finding grouped by rule, linked to the items."""
+    scope = request.args.get("status", "")
+    if scope not in LINT_SCOPES:
+        scope = ""
+    result = lint_bank(db.session, LINT_SCOPES[scope][1])
+    return render_template("bank/lint.html", result=result, report=result.report, rules=RULES, scope=scope,
+                           scopes=LINT_SCOPES, shown=LINT_SHOWN_PER_RULE, t=lint_thresholds)
 
 
 def _duplicates_of(stem: str) -> list[Question]:
@@ -310,13 +336,13 @@ def import_preview(upload_id: int):  # noqa: ANN201
         form.difficulty.data = choices.get("difficulty", "medium")
         form.levels.data = choices.get("levels", list(LEVEL_CODES))
         form.status.data = choices.get("status", "active")
-    plan = plan_import(db.session, source, upload.filename, _options(choices))
+    plan = plan_import(db.session, source, upload.filename, _options(choices), lint=True)
     view = request.args.get("view", "all")
     shown = [it for it in plan.items if _in_view(it, view)]
     page = page_arg()
     return render_template("bank/import_preview.html", upload=upload, plan=plan, form=form, view=view,
                            shown=shown[(page - 1) * IMPORT_PAGE_SIZE: page * IMPORT_PAGE_SIZE], shown_total=len(shown),
-                           page=page, page_size=IMPORT_PAGE_SIZE, area_codes=AREA_CODES, qtype=qtype)
+                           page=page, page_size=IMPORT_PAGE_SIZE, area_codes=AREA_CODES, qtype=qtype, rules=RULES)
 
 
 def _in_view(item, view: str) -> bool:  # noqa: ANN001
@@ -326,6 +352,8 @@ def _in_view(item, view: str) -> bool:  # noqa: ANN001
         return bool(item.duplicate_of)
     if view == "doubtful":
         return bool(item.entry.notes) or item.area_source == "关键词建议"
+    if view == "lint":
+        return bool(item.findings)
     return True
 
 
