@@ -194,7 +194,7 @@ def bank_import(path: Path, dry_run: bool, as_json: bool, area: str | None, diff
     if area and area.upper() not in AREA_CODES:
         raise click.BadParameter(f"知识领域 {area} 不存在 (可用: {' '.join(AREA_CODES)})", param_hint="--area")
     level_codes = tuple(x.strip().upper() for x in levels.split(",") if x.strip())
-    source = read_file(path.read_bytes(), path.name)
+    source = read_file(path, path.name)
     options = ImportOptions(area=area.upper() if area else None, difficulty=Difficulty(difficulty), levels=level_codes,
                             status=QuestionStatus(status),
                             keep_duplicates=frozenset(range(len(source.entries))) if keep_duplicates else frozenset())

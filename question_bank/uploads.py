@@ -1,0 +1,242 @@
+"""Reading an uploaded file within fixed bounds, for every upload page and ``flask bank import``.
+
+A file is refused with a message naming it and the limit it broke, before any of it is parsed:
+
+- its size (:data:`MAX_UPLOAD_BYTES`), read without ever holding more than one byte past the limit;
+- its kind, from the content (``PK`` zip, ``%PDF``, an old Office file), not only the extension;
+- for the zip-based formats (.xlsx, .docx), the archive's central directory: how many members, each
+  member's declared unpacked size, the sum, and the compression ratio of large members. ``zipfile``
+  never hands out more than a member's declared size, so these numbers bound what is decompressed;
+- then, still before parsing, the XML itself is counted at C speed: cells and rows of every sheet,
+  shared strings, paragraphs of a Word body.
+
+The readers (``xlsx``, ``docx``, ``pdf``, text dumps) then enforce the remaining caps while they
+stream: rows and columns of a sheet, paragraphs and characters of a text. Framework-free.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from question_bank.records import BankError
+
+#: the largest file any upload page (and ``bank import``) accepts
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+#: members of a zip-based file (.xlsx, .docx); a real one has a few dozen, or hundreds with pictures
+MAX_ARCHIVE_MEMBERS = 2_000
+#: one member's declared unpacked size (a 10,000-question sheet is about 11 MB)
+MAX_MEMBER_BYTES = 64 * 1024 * 1024
+#: all members' declared unpacked sizes together
+MAX_UNPACKED_BYTES = 128 * 1024 * 1024
+#: unpacked ÷ packed size of a member of at least RATIO_FLOOR_BYTES (Office XML packs 5–20 to 1)
+MAX_COMPRESSION_RATIO = 100
+RATIO_FLOOR_BYTES = 1024 * 1024
+#: rows with content in one sheet (header included): bank import, facts upload, enrolment list
+MAX_SHEET_ROWS = 20_000
+#: the last column that may hold content (IV, as in Excel 2003)
+MAX_SHEET_COLUMNS = 256
+#: cells (``<c>`` elements, empty but formatted ones included) in a workbook's sheets, and shared strings
+MAX_SHEET_CELLS = 1_000_000
+#: ``<row>`` elements in a workbook's sheets (formatted empty rows included)
+MAX_SHEET_ROW_ELEMENTS = 2 * MAX_SHEET_ROWS
+#: paragraphs of a Word body (text-box paragraphs included) and lines of a text dump or a PDF's text
+MAX_PARAGRAPHS = 200_000
+#: characters of the text of a Word file, a PDF or a text dump (a 10,000-item dump has about 700,000)
+MAX_TEXT_CHARS = 2_000_000
+#: pages of a PDF
+MAX_PDF_PAGES = 1_000
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+PDF_MAGIC = b"%PDF-"
+
+Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
+
+
+class UploadRefused(BankError):
+    """The file is outside the bounds above (or not of a kind the page takes); nothing of it was read or written."""
+
+
+def megabytes(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n < 10 * 1024 * 1024 else f"{n // 1024 // 1024} MB"
+
+
+def _too_big(name: str, size: int | None, limit: int) -> UploadRefused:
+    shown = f"{megabytes(size)}, " if size is not None else ""
+    return UploadRefused(f"{name}: 文件大小 {shown}超过上限 {megabytes(limit)}, 请拆分后再上传")
+
+
+def read_limited(source: Source, name: str = "", *, limit: int = MAX_UPLOAD_BYTES) -> tuple[bytes, str]:
+    """The file's bytes and the name to use in messages; more than ``limit`` bytes raises ``UploadRefused``.
+
+    A path's size is checked before it is read; a stream is read up to one byte past the limit.
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        data, name = bytes(source), name or "上传的文件"
+    elif isinstance(source, str | os.PathLike):
+        path = Path(source)
+        name = name or path.name
+        try:
+            size = path.stat().st_size
+            if size > limit:
+                raise _too_big(name, size, limit)
+            with path.open("rb") as f:
+                data = f.read(limit + 1)
+        except OSError as exc:
+            raise BankError(f"{name}: 无法读取文件 ({exc.strerror or exc})") from None
+    else:
+        name = name or Path(str(getattr(source, "name", "") or "上传的文件")).name
+        data = source.read(limit + 1)
+    if len(data) > limit:
+        raise _too_big(name, len(data) if isinstance(source, bytes | bytearray | memoryview) else None, limit)
+    return data, name
+
+
+def upload_limits() -> dict[str, str]:
+    """The limits as the upload pages state them."""
+    return {"size": megabytes(MAX_UPLOAD_BYTES), "rows": f"{MAX_SHEET_ROWS:,}", "columns": f"{MAX_SHEET_COLUMNS}",
+            "chars": f"{MAX_TEXT_CHARS // 10_000} 万", "pages": f"{MAX_PDF_PAGES:,}"}
+
+
+# --------------------------------------------------------------------------- what kind of file
+
+
+def zip_names(data: bytes) -> set[str] | None:
+    """The member names of a zip file; of a truncated one, the names its local headers carry; None: not a zip."""
+    if not data.startswith(ZIP_MAGIC):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return set(zf.NameToInfo)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        names = set()
+        for m in re.finditer(rb"PK\x03\x04.{22}(..)(..)", data[:1024 * 1024], re.S):
+            n = int.from_bytes(m.group(1), "little")
+            names.add(data[m.end(): m.end() + n].decode("utf-8", "replace"))
+        return names
+
+
+def sniff(data: bytes) -> str:
+    """``xlsx``, ``docx``, ``zip`` (another zip), ``pdf``, ``ole`` (an old .xls/.doc) or ``other``."""
+    names = zip_names(data)
+    if names is not None:
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "word/document.xml" in names or any(n.startswith("word/") for n in names):
+            return "docx"
+        return "zip"
+    if data.startswith(OLE_MAGIC):
+        return "ole"
+    if data[:1024].lstrip(b"\0\t\r\n ").startswith(PDF_MAGIC):
+        return "pdf"
+    return "other"
+
+
+# --------------------------------------------------------------------------- archives
+
+#: counted in the XML before parsing: (members they apply to, element pattern, limit, what the message calls them)
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_SHARED_STRING = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
+_PARAGRAPH = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?p[\s/>]")
+
+
+def _is_sheet(member: str) -> bool:
+    return member.startswith("xl/") and "worksheets/" in member and member.endswith(".xml")
+
+
+def _counted(kind: str) -> list[tuple[Callable[[str], bool], re.Pattern[bytes], int, str]]:
+    if kind == "xlsx":
+        return [(_is_sheet, _CELL, MAX_SHEET_CELLS, "个单元格"),
+                (_is_sheet, _ROW, MAX_SHEET_ROW_ELEMENTS, "行 (含空行)"),
+                (lambda m: m.startswith("xl/") and m.endswith("sharedStrings.xml"), _SHARED_STRING, MAX_SHEET_CELLS,
+                 "个文字单元")]
+    if kind == "docx":
+        return [(lambda m: m.startswith("word/") and m.count("/") == 1 and m.endswith(".xml") and "document" in m,
+                 _PARAGRAPH, MAX_PARAGRAPHS, "段")]
+    return []
+
+
+def check_archive(data: bytes, name: str, kind: str) -> None:
+    """Refuse a zip-based ``kind`` (``xlsx`` / ``docx``) whose declared sizes, ratio or element counts are too large.
+
+    Reads the central directory and, for the parts that will be parsed, counts elements in the
+    decompressed XML without parsing it; raises ``UploadRefused`` naming the file, the member and the limit.
+    A damaged archive is left for the reader to report.
+    """
+    label = {"xlsx": "Excel", "docx": "Word"}.get(kind, "压缩")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ARCHIVE_MEMBERS:
+            raise UploadRefused(f"{name}: 压缩包内有 {len(infos):,} 个部件, 超过上限 {MAX_ARCHIVE_MEMBERS:,} 个, "
+                                f"不是正常的 {label} 文件")
+        total = 0
+        for info in infos:
+            size = info.file_size
+            total += size
+            if size > MAX_MEMBER_BYTES:
+                raise UploadRefused(f"{name}: 其中的 {info.filename} 解压后有 {megabytes(size)}, "
+                                    f"超过上限 {megabytes(MAX_MEMBER_BYTES)}, 请拆分后再上传")
+            if size >= RATIO_FLOOR_BYTES and size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+                ratio = size // max(info.compress_size, 1)
+                raise UploadRefused(f"{name}: 其中的 {info.filename} 压缩比 {ratio:,}:1, 超过上限 "
+                                    f"{MAX_COMPRESSION_RATIO}:1 (内容异常重复, 疑似压缩炸弹), 未读取")
+        if total > MAX_UNPACKED_BYTES:
+            raise UploadRefused(f"{name}: 解压后共 {megabytes(total)}, 超过上限 {megabytes(MAX_UNPACKED_BYTES)}, "
+                                f"请拆分后再上传")
+        for applies, pattern, limit, what in _counted(kind):
+            count = 0
+            for info in infos:
+                if applies(info.filename):
+                    count += _count(zf, info, pattern, limit - count)
+                    if count > limit:
+                        raise UploadRefused(f"{name}: 超过 {limit:,} {what}, 请删除多余内容或拆分后再上传")
+
+
+def _count(zf: zipfile.ZipFile, info: zipfile.ZipInfo, pattern: re.Pattern[bytes], budget: int) -> int:
+    """Matches of ``pattern`` in the member, read in chunks; stops as soon as ``budget`` is exceeded."""
+    count, tail = 0, b""
+    try:
+        with zf.open(info) as stream:
+            while chunk := stream.read(1024 * 1024):
+                block = tail + chunk
+                # a tag cut at the chunk's end starts at its last "<": it is counted with the next chunk
+                cut = block.rfind(b"<")
+                cut = len(block) if cut == -1 else cut
+                count += len(pattern.findall(block, 0, cut))
+                tail = block[cut:]
+                if count > budget:
+                    return count
+            count += len(pattern.findall(tail))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError):
+        return count  # the reader reports the damage
+    return count
+
+
+# --------------------------------------------------------------------------- text
+
+
+def check_text(text: str, name: str, *, lines: Iterable[str] | None = None) -> None:
+    """A text (a dump, a Word body, a PDF's text layer) within MAX_TEXT_CHARS characters and MAX_PARAGRAPHS lines."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise text_too_long(name)
+    count = text.count("\n") + 1 if lines is None else sum(1 for _ in lines)
+    if count > MAX_PARAGRAPHS:
+        raise too_many_lines(name)
+
+
+def text_too_long(name: str) -> UploadRefused:
+    return UploadRefused(f"{name}: 文字超过 {MAX_TEXT_CHARS // 10_000} 万字 (上限 {MAX_TEXT_CHARS:,} 字), 请拆分后再上传")
+
+
+def too_many_lines(name: str) -> UploadRefused:
+    return UploadRefused(f"{name}: 超过 {MAX_PARAGRAPHS:,} 段 (行), 请拆分后再上传")
