@@ -19,7 +19,8 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -139,31 +140,79 @@ def sniff(data: bytes) -> str:
 
 # --------------------------------------------------------------------------- archives
 
-#: counted in the XML before parsing: (members they apply to, element pattern, limit, what the message calls them)
-_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
-_ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
-_SHARED_STRING = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
-_PARAGRAPH = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?p[\s/>]")
+_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
+_CELL = re.compile(rb"<" + _PREFIX + rb"c[\s/>]")
+_ROW = re.compile(rb"<" + _PREFIX + rb"row[\s/>]")
+_SHARED_STRING = re.compile(rb"<" + _PREFIX + rb"si[\s/>]")
+_PARAGRAPH = re.compile(rb"<" + _PREFIX + rb"p[\s/>]")
+
+
+def column_letters(n: int) -> str:
+    """1 → A, 256 → IV, 16384 → XFD."""
+    letters = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(65 + r) + letters
+    return letters
+
+
+def _beyond(limit: int) -> re.Pattern[bytes]:
+    """A cell with content (not an empty ``<c …/>`` or ``<c …></c>``) in a column after ``limit`` (AA … ZZ)."""
+    first, second = column_letters(limit)
+    letters = ["[A-Z]{3}"]
+    if second != "Z":
+        letters.append(f"{first}[{chr(ord(second) + 1)}-Z]")
+    if first != "Z":
+        letters.append(f"[{chr(ord(first) + 1)}-Z][A-Z]")
+    return re.compile(rb"<" + _PREFIX + rb"c\s[^>]*?\br=\"((?:" + "|".join(letters).encode() + rb")(\d+))\"[^>]*?(?<!/)>"
+                      rb"(?!\s*</" + _PREFIX + rb"c>)")
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """Counted in the XML before parsing: matches of ``pattern`` in the members ``applies`` to, at most ``limit``
+    (0: none at all); ``refusal`` words the message (given the first match beyond the limit)."""
+
+    applies: Callable[[str], bool]
+    pattern: re.Pattern[bytes]
+    limit: int
+    refusal: Callable[[re.Match[bytes] | None], str]
 
 
 def _is_sheet(member: str) -> bool:
     return member.startswith("xl/") and "worksheets/" in member and member.endswith(".xml")
 
 
-def _counted(kind: str) -> list[tuple[Callable[[str], bool], re.Pattern[bytes], int, str]]:
+def _is_word_body(member: str) -> bool:
+    return member.startswith("word/") and member.count("/") == 1 and "document" in member and member.endswith(".xml")
+
+
+def _far_cell(m: re.Match[bytes] | None) -> str:
+    assert m is not None
+    ref, row = m.group(1).decode(), m.group(2).decode()
+    return (f"第 {row} 行第 {ref[: len(ref) - len(row)]} 列有内容, 超过上限 {MAX_SHEET_COLUMNS} 列 "
+            f"({column_letters(MAX_SHEET_COLUMNS)} 列), 请删除多余的列后再上传")
+
+
+def _rules(kind: str) -> list[_Rule]:
     if kind == "xlsx":
-        return [(_is_sheet, _CELL, MAX_SHEET_CELLS, "个单元格"),
-                (_is_sheet, _ROW, MAX_SHEET_ROW_ELEMENTS, "行 (含空行)"),
-                (lambda m: m.startswith("xl/") and m.endswith("sharedStrings.xml"), _SHARED_STRING, MAX_SHEET_CELLS,
-                 "个文字单元")]
+        return [
+            _Rule(_is_sheet, _CELL, MAX_SHEET_CELLS,
+                  lambda _m: f"超过 {MAX_SHEET_CELLS:,} 个单元格, 请只保留需要的行和列, 或拆分后再上传"),
+            _Rule(_is_sheet, _ROW, MAX_SHEET_ROW_ELEMENTS,
+                  lambda _m: f"超过 {MAX_SHEET_ROW_ELEMENTS:,} 行 (含空行), 请删除多余的行或拆分后再上传"),
+            _Rule(_is_sheet, _beyond(MAX_SHEET_COLUMNS), 0, _far_cell),
+            _Rule(lambda m: m.startswith("xl/") and m.endswith("sharedStrings.xml"), _SHARED_STRING, MAX_SHEET_CELLS,
+                  lambda _m: f"超过 {MAX_SHEET_CELLS:,} 个文字单元格, 请拆分后再上传"),
+        ]
     if kind == "docx":
-        return [(lambda m: m.startswith("word/") and m.count("/") == 1 and m.endswith(".xml") and "document" in m,
-                 _PARAGRAPH, MAX_PARAGRAPHS, "段")]
+        return [_Rule(_is_word_body, _PARAGRAPH, MAX_PARAGRAPHS,
+                      lambda _m: f"超过 {MAX_PARAGRAPHS:,} 段, 请拆分后再上传")]
     return []
 
 
 def check_archive(data: bytes, name: str, kind: str) -> None:
-    """Refuse a zip-based ``kind`` (``xlsx`` / ``docx``) whose declared sizes, ratio or element counts are too large.
+    """Refuse a zip-based ``kind`` (``xlsx`` / ``docx``) whose declared sizes, ratio or contents are beyond the limits.
 
     Reads the central directory and, for the parts that will be parsed, counts elements in the
     decompressed XML without parsing it; raises ``UploadRefused`` naming the file, the member and the limit.
@@ -193,33 +242,41 @@ def check_archive(data: bytes, name: str, kind: str) -> None:
         if total > MAX_UNPACKED_BYTES:
             raise UploadRefused(f"{name}: 解压后共 {megabytes(total)}, 超过上限 {megabytes(MAX_UNPACKED_BYTES)}, "
                                 f"请拆分后再上传")
-        for applies, pattern, limit, what in _counted(kind):
-            count = 0
-            for info in infos:
-                if applies(info.filename):
-                    count += _count(zf, info, pattern, limit - count)
-                    if count > limit:
-                        raise UploadRefused(f"{name}: 超过 {limit:,} {what}, 请删除多余内容或拆分后再上传")
+        rules = _rules(kind)
+        counts = [0] * len(rules)
+        for info in infos:
+            active = [i for i, rule in enumerate(rules) if rule.applies(info.filename)]
+            if active:
+                for block, end in _blocks(zf, info):
+                    for i in active:
+                        rule = rules[i]
+                        if rule.limit == 0:
+                            if m := rule.pattern.search(block, 0, end):
+                                raise UploadRefused(f"{name}: {rule.refusal(m)}")
+                            continue
+                        counts[i] += len(rule.pattern.findall(block, 0, end))
+                        if counts[i] > rule.limit:
+                            raise UploadRefused(f"{name}: {rule.refusal(None)}")
 
 
-def _count(zf: zipfile.ZipFile, info: zipfile.ZipInfo, pattern: re.Pattern[bytes], budget: int) -> int:
-    """Matches of ``pattern`` in the member, read in chunks; stops as soon as ``budget`` is exceeded."""
-    count, tail = 0, b""
+def _blocks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[tuple[bytes, int]]:
+    """The member's XML a megabyte at a time, as (block, end): ``block[:end]`` holds whole tags only, and an
+    opening tag is in the same block as the tag after it (a tag cut by the chunk goes on to the next block)."""
+    tail = b""
     try:
         with zf.open(info) as stream:
             while chunk := stream.read(1024 * 1024):
                 block = tail + chunk
-                # a tag cut at the chunk's end starts at its last "<": it is counted with the next chunk
-                cut = block.rfind(b"<")
-                cut = len(block) if cut == -1 else cut
-                count += len(pattern.findall(block, 0, cut))
-                tail = block[cut:]
-                if count > budget:
-                    return count
-            count += len(pattern.findall(tail))
+                end = block.rfind(b"<")
+                while end > 0 and block[end + 1: end + 2] == b"/":  # keep a closing tag with its opening one
+                    end = block.rfind(b"<", 0, end)
+                end = len(block) if end == -1 else end
+                yield block, end
+                tail = block[end:]
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError):
-        return count  # the reader reports the damage
-    return count
+        return  # the reader reports the damage
+    if tail:
+        yield tail, len(tail)
 
 
 # --------------------------------------------------------------------------- text

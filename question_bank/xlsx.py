@@ -445,30 +445,25 @@ EXCEL_MAX_ROW = 1_048_576
 
 def sheet_rows(ws: Any, name: str, *, max_rows: int = MAX_SHEET_ROWS,
                max_columns: int = MAX_SHEET_COLUMNS) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """``(row number, values)`` of every row with content, streamed, within the bounds of ``uploads``.
+    """``(row number, values)`` of every row with content, streamed, ``max_columns`` values each.
 
-    The sheet's stored dimension is ignored (it may be wrong or absurd). More than ``max_rows`` rows
-    with content, content beyond column ``max_columns`` or a row number beyond Excel's last raise
-    ``UploadRefused`` naming the file, the row and the limit; rows are never wider than ``max_columns``.
+    The sheet's stored dimension is ignored (it may be wrong or absurd), and nothing right of
+    ``max_columns`` is ever laid out (``open_workbook`` has refused content there). More than
+    ``max_rows`` rows with content after the header row, or a row number beyond Excel's last, raise
+    ``UploadRefused`` naming the file, the row and the limit.
     """
     if hasattr(ws, "reset_dimensions"):
         ws.reset_dimensions()
     filled = 0
-    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+    for number, values in enumerate(ws.iter_rows(max_col=max_columns, values_only=True), start=1):
         if number > EXCEL_MAX_ROW:
             raise UploadRefused(f"{name}: 行号超过 Excel 的最大行号 {EXCEL_MAX_ROW:,}, 文件已损坏")
-        if not values or values.count(None) == len(values):
+        if values.count(None) == len(values):
             continue
-        if len(values) > max_columns:
-            extra = next((i for i, v in enumerate(values[max_columns:], max_columns)
-                          if v is not None and not (isinstance(v, str) and not v.strip())), None)
-            if extra is not None:
-                raise UploadRefused(f"{name}: 第 {number} 行第 {get_column_letter(extra + 1)} 列有内容, 超过上限 "
-                                    f"{max_columns} 列 ({get_column_letter(max_columns)} 列), 请删除多余的列后再上传")
-            values = values[:max_columns]
-        filled += 1
-        if filled > max_rows:
-            raise UploadRefused(f"{name}: 超过 {max_rows:,} 行 (第 {number} 行), 请拆分后再上传")
+        if number > 1:
+            filled += 1
+            if filled > max_rows:
+                raise UploadRefused(f"{name}: 超过 {max_rows:,} 行 (第 {number} 行), 请拆分后再上传")
         yield number, values
 
 
