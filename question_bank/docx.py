@@ -6,8 +6,8 @@ revisions, field codes and the fallback copy of text boxes are left out; headers
 and footnotes are not part of the body.
 
 The body is streamed one top-level paragraph at a time (each is dropped once read), after the
-archive checks of ``uploads``; more than ``MAX_PARAGRAPHS`` paragraphs or ``MAX_TEXT_CHARS``
-characters stop the reading with ``UploadRefused``.
+archive checks of ``uploads``; more than ``uploads.MAX_PARAGRAPHS`` paragraphs or
+``uploads.MAX_TEXT_CHARS`` characters stop the reading with ``UploadRefused``.
 """
 from __future__ import annotations
 
@@ -18,17 +18,9 @@ import zipfile
 from typing import BinaryIO
 from xml.etree import ElementTree
 
+from question_bank import uploads
 from question_bank.records import BankError
-from question_bank.uploads import (
-    MAX_PARAGRAPHS,
-    MAX_TEXT_CHARS,
-    OLE_MAGIC,
-    UploadRefused,
-    check_archive,
-    read_limited,
-    text_too_long,
-    too_many_lines,
-)
+from question_bank.uploads import OLE_MAGIC, UploadRefused, check_archive, read_limited, text_too_long, too_many_lines
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -106,6 +98,8 @@ def docx_to_text(source: str | os.PathLike | bytes | BinaryIO, *, name: str = ""
             part = _main_part_name(zf) or _MAIN_PART
             with zf.open(part) as stream:
                 lines = _body_lines(stream, name)
+    except UploadRefused:
+        raise
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, ElementTree.ParseError) as exc:
         raise BankError(f"{name}: Word 文件已损坏, 无法读取 ({type(exc).__name__}: {exc})") from None
     if lines is None:
@@ -151,9 +145,9 @@ def _body_lines(stream: BinaryIO, name: str) -> list[str] | None:
                 before = len(lines)
                 _paragraph(elem, lines)
                 chars += sum(len(line) + 1 for line in lines[before:])
-                if len(lines) > MAX_PARAGRAPHS:
+                if len(lines) > uploads.MAX_PARAGRAPHS:
                     raise too_many_lines(name)
-                if chars > MAX_TEXT_CHARS:
+                if chars > uploads.MAX_TEXT_CHARS:
                     raise text_too_long(name)
             paragraph = None
         if paragraph is None and path:

@@ -2,11 +2,11 @@
 
 Pages are read in order, each top to bottom as laid out on the page (pypdf's layout mode, so a
 header drawn last still comes first), one printed line per line. Page furniture is removed: a line
-among the first or last two of a page that repeats there on most pages (a running header or
-footer; digits may differ, as in ``第 3 页 共 40 页``), and page-number lines (``第 3 页``, ``- 3 -``,
-``3 / 40``, ``Page 3``). A PDF without any text layer (a scan) is refused with a message saying
-so; scanned pages inside a text PDF are reported, not guessed at. Caps: ``MAX_PDF_PAGES`` pages,
-``MAX_TEXT_CHARS`` characters and ``MAX_PARAGRAPHS`` lines.
+among the first or last two of a page that repeats at that place on most pages (a running header
+or footer; digits may differ, as in ``第 3 页 共 40 页``) unless it reads as question content, and
+page-number lines (``第 3 页``, ``- 3 -``, ``3 / 40``, ``Page 3``). A PDF without any text layer (a scan) is refused with a message saying
+so; scanned pages inside a text PDF are reported, not guessed at. Caps (``uploads``): ``MAX_PDF_PAGES``
+pages, ``MAX_TEXT_CHARS`` characters and ``MAX_PARAGRAPHS`` lines.
 """
 from __future__ import annotations
 
@@ -17,18 +17,9 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
+from question_bank import uploads
 from question_bank.records import BankError
-from question_bank.uploads import (
-    MAX_PARAGRAPHS,
-    MAX_PDF_PAGES,
-    MAX_TEXT_CHARS,
-    PDF_MAGIC,
-    Source,
-    UploadRefused,
-    read_limited,
-    text_too_long,
-    too_many_lines,
-)
+from question_bank.uploads import PDF_MAGIC, Source, UploadRefused, read_limited, text_too_long, too_many_lines
 
 #: lines at each end of a page where running headers, footers and page numbers are looked for
 ZONE = 2
@@ -42,6 +33,8 @@ _PAGE_NUMBER = re.compile(
     r"|\d{1,4}\s*/\s*\d{1,4}"
     r"|(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?)", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"\d{1,4}")
+#: question content: an answer, a numbered item, an option
+_CONTENT = re.compile(r"答案|^\s*(?:\d{1,4}\s*[、.．]|[(（]\s*\d{1,4}\s*[)）]|[A-Ha-h]\s*[.、．:：)）])")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]{2,}")
 
 
@@ -80,17 +73,17 @@ def pdf_to_text(source: Source, *, name: str = "") -> PdfText:
         except (PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError,
                 NotImplementedError, OSError) as exc:
             raise BankError(f"{name}: PDF 文件已损坏, 无法读取 ({type(exc).__name__}: {exc})") from None
-        if count > MAX_PDF_PAGES:
-            raise UploadRefused(f"{name}: PDF 有 {count:,} 页, 超过上限 {MAX_PDF_PAGES:,} 页, 请拆分后再上传")
+        if count > uploads.MAX_PDF_PAGES:
+            raise UploadRefused(f"{name}: PDF 有 {count:,} 页, 超过上限 {uploads.MAX_PDF_PAGES:,} 页, 请拆分后再上传")
         pages: list[list[str]] = []
         chars = lines = 0
         for number in range(count):
             page = _page_lines(reader, number)
             chars += sum(len(line) + 1 for line in page)
             lines += len(page)
-            if chars > MAX_TEXT_CHARS:
+            if chars > uploads.MAX_TEXT_CHARS:
                 raise text_too_long(name)
-            if lines > MAX_PARAGRAPHS:
+            if lines > uploads.MAX_PARAGRAPHS:
                 raise too_many_lines(name)
             pages.append(page)
     pages = remove_furniture(pages)
@@ -130,23 +123,31 @@ def is_page_number(line: str, pages: int) -> bool:
 
 
 def remove_furniture(pages: list[list[str]]) -> list[list[str]]:
-    """Each page without its running header and footer lines and its page-number lines (see the module)."""
-    total = len(pages)
-    seen: Counter[str] = Counter()
-    for lines in pages:
-        seen.update({_key(line) for line in lines[:ZONE] + lines[-ZONE:]})
-    needed = max(2, math.ceil(REPEATED_SHARE * total))
-    repeated = {k for k, n in seen.items() if n >= needed}
+    """Each page without its running header and footer lines and its page-number lines.
 
-    def furniture(line: str) -> bool:
-        return _key(line) in repeated or is_page_number(line, total)
+    A running header (footer) line is the same text, digits aside, at the same place among the first
+    (last) ``ZONE`` lines of at least ``REPEATED_SHARE`` of the pages, and at least two. Lines that read
+    as question content — an answer, a numbered item, an option — are never furniture, however often
+    a page happens to end with ``正确答案:对``.
+    """
+    total = len(pages)
+    seen: Counter[tuple[str, int, str]] = Counter()
+    for lines in pages:
+        seen.update({("top", i, _key(line)) for i, line in enumerate(lines[:ZONE])})
+        seen.update({("bottom", i, _key(line)) for i, line in enumerate(reversed(lines[-ZONE:]))})
+    needed = max(2, math.ceil(REPEATED_SHARE * total))
+
+    def furniture(end: str, i: int, line: str) -> bool:
+        if is_page_number(line, total):
+            return True
+        return seen[end, i, _key(line)] >= needed and not _CONTENT.search(line)
 
     out = []
     for lines in pages:
-        start, end = 0, len(lines)
-        while start < min(ZONE, end) and furniture(lines[start]):
+        start, stop = 0, len(lines)
+        while start < min(ZONE, stop) and furniture("top", start, lines[start]):
             start += 1
-        while end > max(start, len(lines) - ZONE) and furniture(lines[end - 1]):
-            end -= 1
-        out.append(lines[start:end])
+        while stop > max(start, len(lines) - ZONE) and furniture("bottom", len(lines) - stop, lines[stop - 1]):
+            stop -= 1
+        out.append(lines[start:stop])
     return out

@@ -72,11 +72,11 @@ def _too_big(name: str, size: int | None, limit: int) -> UploadRefused:
     return UploadRefused(f"{name}: 文件大小 {shown}超过上限 {megabytes(limit)}, 请拆分后再上传")
 
 
-def read_limited(source: Source, name: str = "", *, limit: int = MAX_UPLOAD_BYTES) -> tuple[bytes, str]:
-    """The file's bytes and the name to use in messages; more than ``limit`` bytes raises ``UploadRefused``.
-
-    A path's size is checked before it is read; a stream is read up to one byte past the limit.
+def read_limited(source: Source, name: str = "", *, limit: int | None = None) -> tuple[bytes, str]:
+    """The file's bytes and the name to use in messages; more than ``limit`` (MAX_UPLOAD_BYTES) bytes raises
+    ``UploadRefused``. A path's size is checked before it is read; a stream is read up to one byte past the limit.
     """
+    limit = MAX_UPLOAD_BYTES if limit is None else limit
     if isinstance(source, bytes | bytearray | memoryview):
         data, name = bytes(source), name or "上传的文件"
     elif isinstance(source, str | os.PathLike):

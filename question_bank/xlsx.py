@@ -31,6 +31,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from question_bank import uploads
 from question_bank.areas import AREA_NAMES, LEVEL_NAMES
 from question_bank.cells import looks_like_formula
 from question_bank.normalize import to_simplified
@@ -45,14 +46,7 @@ from question_bank.records import (
     QuestionUse,
     count_blanks,
 )
-from question_bank.uploads import (
-    MAX_SHEET_COLUMNS,
-    MAX_SHEET_ROWS,
-    OLE_MAGIC,
-    UploadRefused,
-    check_archive,
-    read_limited,
-)
+from question_bank.uploads import OLE_MAGIC, UploadRefused, check_archive, read_limited
 
 SHEET = "题目"
 HELP_SHEET = "说明"
@@ -443,15 +437,15 @@ def open_workbook(data: bytes, name: str, *, then: str = "导入") -> Iterator[A
 EXCEL_MAX_ROW = 1_048_576
 
 
-def sheet_rows(ws: Any, name: str, *, max_rows: int = MAX_SHEET_ROWS,
-               max_columns: int = MAX_SHEET_COLUMNS) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """``(row number, values)`` of every row with content, streamed, ``max_columns`` values each.
+def sheet_rows(ws: Any, name: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """``(row number, values)`` of every row with content, streamed, ``uploads.MAX_SHEET_COLUMNS`` values each.
 
-    The sheet's stored dimension is ignored (it may be wrong or absurd), and nothing right of
-    ``max_columns`` is ever laid out (``open_workbook`` has refused content there). More than
-    ``max_rows`` rows with content after the header row, or a row number beyond Excel's last, raise
-    ``UploadRefused`` naming the file, the row and the limit.
+    The sheet's stored dimension is ignored (it may be wrong or absurd), and nothing right of the
+    last column is ever laid out (``open_workbook`` has refused content there). More than
+    ``uploads.MAX_SHEET_ROWS`` rows with content after the header row, or a row number beyond
+    Excel's last, raise ``UploadRefused`` naming the file, the row and the limit.
     """
+    max_rows, max_columns = uploads.MAX_SHEET_ROWS, uploads.MAX_SHEET_COLUMNS
     if hasattr(ws, "reset_dimensions"):
         ws.reset_dimensions()
     filled = 0
