@@ -15,6 +15,7 @@ stream: rows and columns of a sheet, paragraphs and characters of a text. Framew
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -141,10 +142,6 @@ def sniff(data: bytes) -> str:
 # --------------------------------------------------------------------------- archives
 
 _PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"
-_CELL = re.compile(rb"<" + _PREFIX + rb"c[\s/>]")
-_ROW = re.compile(rb"<" + _PREFIX + rb"row[\s/>]")
-_SHARED_STRING = re.compile(rb"<" + _PREFIX + rb"si[\s/>]")
-_PARAGRAPH = re.compile(rb"<" + _PREFIX + rb"p[\s/>]")
 
 
 def column_letters(n: int) -> str:
@@ -156,27 +153,57 @@ def column_letters(n: int) -> str:
     return letters
 
 
-def _beyond(limit: int) -> re.Pattern[bytes]:
-    """A cell with content (not an empty ``<c …/>`` or ``<c …></c>``) in a column after ``limit`` (AA … ZZ)."""
-    first, second = column_letters(limit)
-    letters = ["[A-Z]{3}"]
-    if second != "Z":
-        letters.append(f"{first}[{chr(ord(second) + 1)}-Z]")
-    if first != "Z":
-        letters.append(f"[{chr(ord(first) + 1)}-Z][A-Z]")
-    return re.compile(rb"<" + _PREFIX + rb"c\s[^>]*?\br=\"((?:" + "|".join(letters).encode() + rb")(\d+))\"[^>]*?(?<!/)>"
-                      rb"(?!\s*</" + _PREFIX + rb"c>)")
+@dataclass(frozen=True)
+class _Count:
+    """Elements ``tag`` in the members ``applies`` to: at most ``limit``, else ``refusal``."""
+
+    applies: Callable[[str], bool]
+    tag: bytes
+    limit: int
+    refusal: str
+
+    def count(self, block: bytes, end: int, prefix: bytes) -> int:
+        """Occurrences in ``block[:end]`` of the element written with ``prefix`` (that of the part's root
+        element, ``w:`` in Word); the readers' own caps hold for elements written otherwise."""
+        tag = b"<" + prefix + self.tag
+        return sum(block.count(tag + tail, 0, end) for tail in (b" ", b">", b"/>"))
 
 
 @dataclass(frozen=True)
-class _Rule:
-    """Counted in the XML before parsing: matches of ``pattern`` in the members ``applies`` to, at most ``limit``
-    (0: none at all); ``refusal`` words the message (given the first match beyond the limit)."""
+class _FarCell:
+    """A cell with content (not an empty ``<c …/>`` or ``<c …></c>``) in a column after ``limit`` (a column AA … ZZ)."""
 
     applies: Callable[[str], bool]
-    pattern: re.Pattern[bytes]
     limit: int
-    refusal: Callable[[re.Match[bytes] | None], str]
+
+    @functools.cached_property
+    def _patterns(self) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+        first, second = column_letters(self.limit)
+        options = ["[A-Z]{3}"]
+        if second != "Z":
+            options.append(f"{first}[{chr(ord(second) + 1)}-Z]")
+        if first != "Z":
+            options.append(f"[{chr(ord(first) + 1)}-Z][A-Z]")
+        letters = "|".join(options).encode()
+        quick = re.compile(rb'r="(?:' + letters + rb")\d")  # a literal start: found at memchr speed
+        cell = re.compile(rb"<" + _PREFIX + rb"c\s[^>]*?\br=\"((?:" + letters + rb")(\d+))\"[^>]*?(?<!/)>"
+                          rb"(?!\s*</" + _PREFIX + rb"c>)")
+        return quick, cell
+
+    def find(self, block: bytes, end: int) -> re.Match[bytes] | None:
+        quick, cell = self._patterns
+        at = 0
+        while m := quick.search(block, at, end):  # a far reference, then whether it is a cell with content
+            start = block.rfind(b"<", 0, m.start())
+            if start != -1 and (hit := cell.match(block, start, end)):
+                return hit
+            at = m.end()
+        return None
+
+    def refusal(self, m: re.Match[bytes]) -> str:
+        ref, row = m.group(1).decode(), m.group(2).decode()
+        return (f"第 {row} 行第 {ref[: len(ref) - len(row)]} 列有内容, 超过上限 {self.limit} 列 "
+                f"({column_letters(self.limit)} 列), 请删除多余的列后再上传")
 
 
 def _is_sheet(member: str) -> bool:
@@ -187,27 +214,20 @@ def _is_word_body(member: str) -> bool:
     return member.startswith("word/") and member.count("/") == 1 and "document" in member and member.endswith(".xml")
 
 
-def _far_cell(m: re.Match[bytes] | None) -> str:
-    assert m is not None
-    ref, row = m.group(1).decode(), m.group(2).decode()
-    return (f"第 {row} 行第 {ref[: len(ref) - len(row)]} 列有内容, 超过上限 {MAX_SHEET_COLUMNS} 列 "
-            f"({column_letters(MAX_SHEET_COLUMNS)} 列), 请删除多余的列后再上传")
-
-
-def _rules(kind: str) -> list[_Rule]:
+def _rules(kind: str) -> list[_Count | _FarCell]:
+    """What is counted (or looked for) in the XML of a ``kind`` before it is parsed."""
     if kind == "xlsx":
         return [
-            _Rule(_is_sheet, _CELL, MAX_SHEET_CELLS,
-                  lambda _m: f"超过 {MAX_SHEET_CELLS:,} 个单元格, 请只保留需要的行和列, 或拆分后再上传"),
-            _Rule(_is_sheet, _ROW, MAX_SHEET_ROW_ELEMENTS,
-                  lambda _m: f"超过 {MAX_SHEET_ROW_ELEMENTS:,} 行 (含空行), 请删除多余的行或拆分后再上传"),
-            _Rule(_is_sheet, _beyond(MAX_SHEET_COLUMNS), 0, _far_cell),
-            _Rule(lambda m: m.startswith("xl/") and m.endswith("sharedStrings.xml"), _SHARED_STRING, MAX_SHEET_CELLS,
-                  lambda _m: f"超过 {MAX_SHEET_CELLS:,} 个文字单元格, 请拆分后再上传"),
+            _Count(_is_sheet, b"c", MAX_SHEET_CELLS,
+                   f"超过 {MAX_SHEET_CELLS:,} 个单元格, 请只保留需要的行和列, 或拆分后再上传"),
+            _Count(_is_sheet, b"row", MAX_SHEET_ROW_ELEMENTS,
+                   f"超过 {MAX_SHEET_ROW_ELEMENTS:,} 行 (含空行), 请删除多余的行或拆分后再上传"),
+            _FarCell(_is_sheet, MAX_SHEET_COLUMNS),
+            _Count(lambda m: m.startswith("xl/") and m.endswith("sharedStrings.xml"), b"si", MAX_SHEET_CELLS,
+                   f"超过 {MAX_SHEET_CELLS:,} 个文字单元格, 请拆分后再上传"),
         ]
     if kind == "docx":
-        return [_Rule(_is_word_body, _PARAGRAPH, MAX_PARAGRAPHS,
-                      lambda _m: f"超过 {MAX_PARAGRAPHS:,} 段, 请拆分后再上传")]
+        return [_Count(_is_word_body, b"p", MAX_PARAGRAPHS, f"超过 {MAX_PARAGRAPHS:,} 段, 请拆分后再上传")]
     return []
 
 
@@ -246,17 +266,20 @@ def check_archive(data: bytes, name: str, kind: str) -> None:
         counts = [0] * len(rules)
         for info in infos:
             active = [i for i, rule in enumerate(rules) if rule.applies(info.filename)]
-            if active:
-                for block, end in _blocks(zf, info):
-                    for i in active:
-                        rule = rules[i]
-                        if rule.limit == 0:
-                            if m := rule.pattern.search(block, 0, end):
-                                raise UploadRefused(f"{name}: {rule.refusal(m)}")
-                            continue
-                        counts[i] += len(rule.pattern.findall(block, 0, end))
-                        if counts[i] > rule.limit:
-                            raise UploadRefused(f"{name}: {rule.refusal(None)}")
+            prefix: bytes | None = None
+            for block, end in _blocks(zf, info) if active else ():
+                if prefix is None:  # the root element's prefix (w: in Word, none in Excel) is its elements' prefix
+                    root = re.search(rb"<([A-Za-z_][\w.:-]*)", re.sub(rb"<[?!][^>]*>", b"", block[:4096]))
+                    prefix = root.group(1).rpartition(b":")[0] + b":" if root and b":" in root.group(1) else b""
+                for i in active:
+                    rule = rules[i]
+                    if isinstance(rule, _FarCell):
+                        if m := rule.find(block, end):
+                            raise UploadRefused(f"{name}: {rule.refusal(m)}")
+                        continue
+                    counts[i] += rule.count(block, end, prefix)
+                    if counts[i] > rule.limit:
+                        raise UploadRefused(f"{name}: {rule.refusal}")
 
 
 def _blocks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[tuple[bytes, int]]:
