@@ -7,8 +7,9 @@ A file is refused with a message naming it and the limit it broke, before any of
 - for the zip-based formats (.xlsx, .docx), the archive's central directory: how many members, each
   member's declared unpacked size, the sum, and the compression ratio of large members. ``zipfile``
   never hands out more than a member's declared size, so these numbers bound what is decompressed;
-- then, still before parsing, the XML itself is counted at C speed: cells and rows of every sheet,
-  shared strings, paragraphs of a Word body.
+- then, still before parsing, the XML itself is scanned at C speed: cells and rows of every sheet,
+  shared strings and paragraphs of a Word body are counted, and a cell with content right of the
+  last column is looked for.
 
 The readers (``xlsx``, ``docx``, ``pdf``, text dumps) then enforce the remaining caps while they
 stream: rows and columns of a sheet, paragraphs and characters of a text. Framework-free.
@@ -38,7 +39,7 @@ MAX_UNPACKED_BYTES = 128 * 1024 * 1024
 #: unpacked ÷ packed size of a member of at least RATIO_FLOOR_BYTES (Office XML packs 5–20 to 1)
 MAX_COMPRESSION_RATIO = 100
 RATIO_FLOOR_BYTES = 1024 * 1024
-#: rows with content in one sheet (header included): bank import, facts upload, enrolment list
+#: rows with content in one sheet after the header row: bank import, facts upload, enrolment list
 MAX_SHEET_ROWS = 20_000
 #: the last column that may hold content (IV, as in Excel 2003)
 MAX_SHEET_COLUMNS = 256

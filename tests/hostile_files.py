@@ -123,10 +123,9 @@ def huge_dimension_xlsx(header: list[str], rows: list[list[object]]) -> bytes:
     return table_xlsx(header, rows, dimension="A1:XFD1048576")
 
 
-def many_cells_xlsx(cells: int, header: list[str] | None = None) -> bytes:
-    """A sheet of ``cells`` distinct numbers in 20 columns (packs about 5:1, so no ratio check stops it)."""
+def many_cells_xlsx(cells: int, header: list[str] | None = None, *, width: int = 20) -> bytes:
+    """A sheet of ``cells`` distinct numbers, ``width`` to a row (packs about 5:1, so no ratio check stops it)."""
     rng = random.Random(7)
-    width = 20
     header = header or ["工号", "上岗日期"]
 
     def rows() -> Iterable[tuple[int, list[tuple[int, object]]]]:
@@ -134,6 +133,14 @@ def many_cells_xlsx(cells: int, header: list[str] | None = None) -> bytes:
         for r in range(cells // width):
             yield r + 2, [(c, rng.randrange(10**9)) for c in range(1, width + 1)]
     return xlsx_package(sheet_xml(rows()), level=1)
+
+
+def repeated_rows_xlsx(header: list[str], row: list[object], count: int) -> bytes:
+    """The same row ``count`` times, written without cell references (as some exporters do): packs ~1000:1."""
+    cells = "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in row)
+    head = "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in header)
+    return xlsx_package(sheet_xml([]).replace(
+        "<sheetData></sheetData>", f"<sheetData><row>{head}</row>{f'<row>{cells}</row>' * count}</sheetData>"))
 
 
 def far_column_xlsx(header: list[str], rows: list[list[object]], *, column: int = 16384) -> bytes:
