@@ -65,6 +65,14 @@ class UploadRefused(BankError):
     """The file is outside the bounds above (or not of a kind the page takes); nothing of it was read or written."""
 
 
+class TooManyRows(UploadRefused):
+    """A sheet has more rows with content than ``limit``; ``row`` is the first one beyond it."""
+
+    def __init__(self, name: str, limit: int, row: int) -> None:
+        super().__init__(f"{name}: 超过 {limit:,} 行 (第 {row} 行), 请拆分后再上传")
+        self.limit, self.row = limit, row
+
+
 def megabytes(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n < 10 * 1024 * 1024 else f"{n // 1024 // 1024} MB"
 

@@ -46,7 +46,7 @@ from question_bank.records import (
     QuestionUse,
     count_blanks,
 )
-from question_bank.uploads import OLE_MAGIC, UploadRefused, check_archive, read_limited
+from question_bank.uploads import OLE_MAGIC, TooManyRows, UploadRefused, check_archive, read_limited
 
 SHEET = "题目"
 HELP_SHEET = "说明"
@@ -457,7 +457,7 @@ def sheet_rows(ws: Any, name: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
         if number > 1:
             filled += 1
             if filled > max_rows:
-                raise UploadRefused(f"{name}: 超过 {max_rows:,} 行 (第 {number} 行), 请拆分后再上传")
+                raise TooManyRows(name, max_rows, number)
         yield number, values
 
 

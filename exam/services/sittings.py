@@ -35,7 +35,7 @@ from exam.services.eligibility import eligibility_of_many
 from exam.services.grading import finalize_overdue
 from exam.services.papers import level_feasibility
 from question_bank import BankError
-from question_bank.uploads import Source, UploadRefused, read_limited
+from question_bank.uploads import Source, TooManyRows, UploadRefused, read_limited
 from question_bank.xlsx import cell_text, nfkc, open_workbook, sheet_rows
 
 #: the most extra time HR may grant one trainee (the database checks it too)
@@ -236,6 +236,9 @@ def read_enrolment_xlsx(session: Session, source: Source, filename: str = "") ->
                     text = cell_text(row[column] if column < len(row) else None)  # 工号 typed as a number: no ".0"
                     if text:
                         wanted.append((number, text))
+    except TooManyRows as exc:
+        raise SittingError(f"{where}人数过多 (到第 {exc.row} 行已超过 {exc.limit} 行), 一次最多 {MAX_ENROL_NAMES} 人, "
+                           "请拆分后分批上传") from None
     except UploadRefused as exc:
         raise SittingError(str(exc)) from None
     except BankError as exc:
