@@ -24,8 +24,9 @@ import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from xml.etree import ElementTree
@@ -42,6 +43,7 @@ from question_bank.facts_sheet import FactsImportError, read_facts_xlsx  # noqa:
 from question_bank.records import BankError  # noqa: E402
 from question_bank.sources import read_from_json, read_to_json, read_upload  # noqa: E402
 from question_bank.uploads import check_archive  # noqa: E402
+from question_bank.xlsx import open_workbook, sheet_rows  # noqa: E402
 
 N = 3_000
 NOW = datetime(2026, 11, 22, 1, 0)
@@ -81,14 +83,30 @@ def openpyxl_floor(data: bytes) -> Callable[[], object]:
     return run
 
 
-def following_dimension(data: bytes) -> Callable[[], object]:
-    def run() -> int:
+def following_dimension(data: bytes) -> Callable[[], list[tuple]]:
+    def run() -> list[tuple]:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            return sum(len(row) for row in wb.worksheets[0].iter_rows(values_only=True))
+            return list(wb.worksheets[0].iter_rows(values_only=True))
         finally:
             wb.close()
     return run
+
+
+def sheet_values(data: bytes) -> Iterator[tuple]:
+    with open_workbook(data, "list.xlsx") as wb:
+        for _number, values in sheet_rows(wb.worksheets[0], "list.xlsx"):
+            yield values
+
+
+def peak_mb(fn: Callable[[], list]) -> tuple[int, float]:
+    """(rows, peak traced Python memory in MB) of ``fn``."""
+    tracemalloc.start()
+    try:
+        rows = len(fn())
+        return rows, tracemalloc.get_traced_memory()[1] / 1024 / 1024
+    finally:
+        tracemalloc.stop()
 
 
 def outcome(call: Callable[[], object]) -> str:
@@ -127,8 +145,10 @@ def hostile_files() -> None:
         print(f"  {label}: {len(data) / 1024:,.0f} KB ({unpacked / 1024 / 1024:,.1f} MB unpacked): {took:,.0f} ms "
               f"(floor: parsing it {floor}) → {said[:110]}")
         if "dimension" in label:
-            print(f"    the same list read following its stored dimension, as enrolment lists were: "
-                  f"{once_ms(following_dimension(data)):,.0f} ms")
+            kept, peak = peak_mb(lambda d=data: list(sheet_values(d)))
+            old, old_peak = peak_mb(following_dimension(data))
+            print(f"    reading it: {kept:,} rows, peak Python memory {peak:,.0f} MB; read following its stored "
+                  f"dimension and kept, as enrolment lists were: {old:,} rows, peak {old_peak:,.0f} MB")
 
 
 def normal_files(workdir: Path) -> tuple[bytes, bytes]:

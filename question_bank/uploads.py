@@ -78,7 +78,7 @@ def megabytes(n: int) -> str:
 
 
 def _too_big(name: str, size: int | None, limit: int) -> UploadRefused:
-    shown = f"{megabytes(size)}, " if size is not None else ""
+    shown = f"{size / 1024 / 1024:.1f} MB, " if size is not None else ""
     return UploadRefused(f"{name}: 文件大小 {shown}超过上限 {megabytes(limit)}, 请拆分后再上传")
 
 

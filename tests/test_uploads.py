@@ -143,7 +143,7 @@ def test_a_file_over_the_size_limit_is_refused_without_reading_past_the_limit(tm
     with path.open("wb") as f:
         f.truncate(uploads.MAX_UPLOAD_BYTES + 1)
     message = refused_quickly(lambda: read_upload(path))
-    assert message == "大.txt: 文件大小 20 MB, 超过上限 20 MB, 请拆分后再上传"
+    assert message == "大.txt: 文件大小 20.0 MB, 超过上限 20 MB, 请拆分后再上传"
 
     class Stream(io.BytesIO):
         asked: list[int] = []

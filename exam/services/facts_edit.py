@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from exam.models import Level, ServiceBreak, TrainingRecord, User, record_audit
 from exam.services.certificates import china_date
-from exam.services.facts_import import FactsImportError, check_rows, write_rows
+from exam.services.facts_import import check_rows, write_rows
 from question_bank.facts_sheet import (
     CLEAR,
     COMPLETED_COLUMNS,
@@ -22,6 +22,7 @@ from question_bank.facts_sheet import (
     PAGE_ROW,
     Clear,
     FactsError,
+    FactsImportError,
     FactsRow,
     parse_date,
     parse_hours,
