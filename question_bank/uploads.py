@@ -4,9 +4,10 @@ A file is refused with a message naming it and the limit it broke, before any of
 
 - its size (:data:`MAX_UPLOAD_BYTES`), read without ever holding more than one byte past the limit;
 - its kind, from the content (``PK`` zip, ``%PDF``, an old Office file), not only the extension;
-- for the zip-based formats (.xlsx, .docx), the archive's central directory: how many members, each
-  member's declared unpacked size, the sum, and the compression ratio of large members. ``zipfile``
-  never hands out more than a member's declared size, so these numbers bound what is decompressed;
+- for the zip-based formats (.xlsx, .docx), the archive's central directory: how many members, and of
+  the members the reader will decompress (XML parts, not pictures) each one's declared unpacked
+  size, their sum, and the compression ratio of large ones. ``zipfile`` never hands out more than a
+  member's declared size, so these numbers bound what is decompressed;
 - then, still before parsing, the XML itself is scanned at C speed: cells and rows of every sheet,
   shared strings and paragraphs of a Word body are counted, and a cell with content right of the
   last column is looked for.
@@ -32,9 +33,9 @@ from question_bank.records import BankError
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 #: members of a zip-based file (.xlsx, .docx); a real one has a few dozen, or hundreds with pictures
 MAX_ARCHIVE_MEMBERS = 2_000
-#: one member's declared unpacked size (a 10,000-question sheet is about 11 MB)
+#: one member's declared unpacked size, of the members a reader decompresses (a 10,000-question sheet is 11 MB)
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
-#: all members' declared unpacked sizes together
+#: the declared unpacked sizes of the members a reader decompresses, together
 MAX_UNPACKED_BYTES = 128 * 1024 * 1024
 #: unpacked ÷ packed size of a member of at least RATIO_FLOOR_BYTES (Office XML packs 5–20 to 1)
 MAX_COMPRESSION_RATIO = 100
@@ -223,6 +224,14 @@ def _is_word_body(member: str) -> bool:
     return member.startswith("word/") and member.count("/") == 1 and "document" in member and member.endswith(".xml")
 
 
+def _read_by_reader(kind: str, member: str) -> bool:
+    """Whether the reader of ``kind`` decompresses ``member``: openpyxl parses a workbook's XML parts, the
+    Word reader only the package relationships and the body."""
+    if kind == "docx":
+        return _is_word_body(member) or member in ("_rels/.rels", "[Content_Types].xml")
+    return member.endswith((".xml", ".rels"))
+
+
 def _rules(kind: str) -> list[_Count | _FarCell]:
     """What is counted (or looked for) in the XML of a ``kind`` before it is parsed."""
     if kind == "xlsx":
@@ -259,6 +268,8 @@ def check_archive(data: bytes, name: str, kind: str) -> None:
                                 f"不是正常的 {label} 文件")
         total = 0
         for info in infos:
+            if not _read_by_reader(kind, info.filename):
+                continue  # pictures and parts the reader never opens are never decompressed
             size = info.file_size
             total += size
             if size > MAX_MEMBER_BYTES:

@@ -68,6 +68,12 @@ def test_a_member_that_claims_more_than_the_limit_is_refused_from_the_central_di
     assert message == "名单.xlsx: 其中的 xl/worksheets/sheet1.xml 解压后有 2047 MB, 超过上限 64 MB, 请拆分后再上传"
 
 
+def test_parts_the_reader_never_opens_are_not_held_against_a_word_file():
+    picture = ("word/media/image1.bmp", b"\0" * 5_000_000)  # packs 1000:1, but is never decompressed
+    read = read_upload(hostile.docx_package(hostile.paragraphs([DUMP.strip()]), extra=[picture]), "题库.docx")
+    assert len(read.entries) == 1
+
+
 def test_an_archive_of_too_many_members_is_refused():
     message = refused_quickly(lambda: docx_to_text(hostile.many_members_docx(2_001), name="x.docx"))
     assert message == "x.docx: 压缩包内有 2,004 个部件, 超过上限 2,000 个, 不是正常的 Word 文件"
