@@ -203,7 +203,7 @@ def bank_import(path: Path, dry_run: bool, as_json: bool, area: str | None, diff
                                      param_hint="--category")
         category_areas[name.strip()] = code.strip().upper()
     level_codes = tuple(x.strip().upper() for x in levels.split(",") if x.strip())
-    source = read_file(path.read_bytes(), path.name)
+    source = read_file(path, path.name)
     options = ImportOptions(area=area.upper() if area else None, difficulty=Difficulty(difficulty), levels=level_codes,
                             status=QuestionStatus(status), category_areas=category_areas,
                             keep_duplicates=frozenset(range(len(source.entries))) if keep_duplicates else frozenset())

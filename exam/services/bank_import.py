@@ -2,19 +2,23 @@
 
 The same two functions serve the web upload and ``flask bank import``: ``plan_import`` (reads, guesses
 areas, finds duplicates, writes nothing) and ``apply_import`` (refuses the whole file on any error).
+Files are read within the bounds of ``question_bank.uploads``; a web upload is read once, when it
+arrives (``store_upload``), and its dry run is planned from what was stored (``upload_source``).
 """
 from __future__ import annotations
 
+import hashlib
+import os
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exam.models import Question, QuestionStatus
+from exam.models import ImportStatus, ImportUpload, Question, QuestionStatus
 from exam.services.bank_edit import find_duplicates, next_keys
 from exam.services.bank_lint import lint_import
 from exam.services.bank_sync import SyncReport, sync_records
@@ -23,7 +27,9 @@ from question_bank.areas import suggest_area
 from question_bank.exchange import CATEGORY_FORMATS, area_in_name
 from question_bank.lint import Finding, LintReport
 from question_bank.normalize import stem_fingerprint
-from question_bank.readers import Entry, SourceRead, read_source
+from question_bank.readers import Entry, SourceRead
+from question_bank.sources import read_from_json, read_to_json, read_upload
+from question_bank.uploads import read_limited
 
 
 class ImportRefused(Exception):
@@ -195,12 +201,45 @@ def _item_json(it: PlannedItem) -> dict[str, Any]:
     }
 
 
-def read_file(data: bytes, filename: str) -> SourceRead:
-    """Read an upload; a file that cannot be read at all becomes a SourceRead holding only the error."""
+def read_file(source: bytes | str | os.PathLike | BinaryIO, filename: str) -> SourceRead:
+    """Read a file (bytes, a path or an open file); one that cannot be read at all, or is beyond the bounds
+    of ``question_bank.uploads``, becomes a SourceRead holding only the error."""
     try:
-        return read_source(data, filename)
+        return read_upload(source, filename)
     except BankError as exc:
         return SourceRead("unknown", errors=[str(exc)])
+
+
+def store_upload(session: Session, source: bytes | BinaryIO, filename: str, *, actor_id: int,
+                 now: datetime) -> ImportUpload:
+    """Read an upload once and keep the file with what was read, pending the trainer's confirmation.
+
+    Raises ``BankError`` (``UploadRefused`` for a file beyond the bounds) before anything is written when
+    the file cannot be read at all; problems inside a readable file are kept and shown by the dry run.
+    """
+    data, filename = read_limited(source, filename or "upload")
+    read = read_upload(data, filename)
+    upload = ImportUpload(filename=filename[:255], content=data, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                          created_at=now, created_by_id=actor_id, summary={}, parsed=read_to_json(read))
+    session.add(upload)
+    session.flush()
+    return upload
+
+
+def upload_source(upload: ImportUpload) -> SourceRead:
+    """What was read from ``upload`` when it arrived; an upload stored before readings were kept (or in an
+    older form) is read again from its file."""
+    try:
+        return read_from_json(upload.parsed)
+    except ValueError:
+        return read_file(upload.content, upload.filename)
+
+
+def finish_upload(upload: ImportUpload, status: ImportStatus, now: datetime) -> None:
+    """The upload is imported or discarded: what was read is no longer needed (a discarded file neither)."""
+    upload.status, upload.finished_at, upload.parsed = status, now, None
+    if status is ImportStatus.DISCARDED:
+        upload.content = b""
 
 
 def plan_import(session: Session, source: SourceRead, filename: str, options: ImportOptions, *,

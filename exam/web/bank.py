@@ -1,7 +1,6 @@
 """The trainer's question bank: list, create, edit with versions, retire, import with a dry run, export."""
 from __future__ import annotations
 
-import hashlib
 from io import BytesIO
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -36,8 +35,10 @@ from exam.services.bank_import import (
     ImportRefused,
     apply_import,
     categories_of,
+    finish_upload,
     plan_import,
-    read_file,
+    store_upload,
+    upload_source,
 )
 from exam.services.bank_lint import DEFAULT_STATUSES, lint_bank, lint_question
 from exam.services.bank_query import SORTS, BankFilter, count_questions, iter_records, page_of_questions, sources
@@ -54,12 +55,14 @@ from exam.web.bank_forms import (
     record_from_form,
 )
 from exam.web.inputs import page_arg, small_int
-from question_bank import AREA_CODES, LEVEL_CODES, Difficulty, QuestionType, QuestionUse, dumps_bank
+from question_bank import AREA_CODES, LEVEL_CODES, BankError, Difficulty, QuestionType, QuestionUse, dumps_bank
 from question_bank.lint import RULES
 from question_bank.lint import thresholds as lint_thresholds
 from question_bank.moodle import write_moodle
 from question_bank.normalize import stem_fingerprint
 from question_bank.qti import write_qti
+from question_bank.sources import ACCEPT, LABELS
+from question_bank.uploads import upload_limits
 from question_bank.xlsx import write_template, write_xlsx
 
 bp = Blueprint("bank", __name__, url_prefix="/trainer")
@@ -69,7 +72,6 @@ PAGE_SIZE = 50
 FIELD_LABELS = {"type": "题型", "area": "领域", "difficulty": "难度", "levels": "等级", "use": "用途", "stem": "题干",
                 "options": "选项", "answer": "答案", "explanation": "解析", "tags": "标签"}
 IMPORT_PAGE_SIZE = 200
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 @bp.app_template_filter("field_label")
@@ -223,20 +225,19 @@ def imports():  # noqa: ANN201
     """Upload a file; it is stored and shown as a dry run before anything is written to the bank."""
     form = UploadForm()
     if form.validate_on_submit():
-        data = form.file.data.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            flash(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB, 请拆分后再导入。", "error")
+        try:
+            upload = store_upload(db.session, form.file.data, form.file.data.filename or "upload",
+                                  actor_id=current_user.id, now=clock.now())
+        except BankError as exc:  # nothing was stored
+            db.session.rollback()
+            flash(f"未上传: {exc}", "error")
             return redirect(url_for(".imports"))
-        upload = ImportUpload(filename=(form.file.data.filename or "upload")[:255], content=data, size=len(data),
-                              sha256=hashlib.sha256(data).hexdigest(), created_at=clock.now(),
-                              created_by_id=current_user.id, summary={})
-        db.session.add(upload)
         db.session.commit()
         return redirect(url_for(".import_preview", upload_id=upload.id))
     recent = db.session.execute(
         select(ImportUpload, User.full_name).join(User, User.id == ImportUpload.created_by_id)
         .order_by(ImportUpload.created_at.desc()).limit(20)).all()
-    return render_template("bank/imports.html", form=form, recent=recent)
+    return render_template("bank/imports.html", form=form, recent=recent, accept=ACCEPT, limits=upload_limits())
 
 
 @bp.route("/imports/template.xlsx")
@@ -302,7 +303,7 @@ def import_preview(upload_id: int):  # noqa: ANN201
     upload = _upload(upload_id)
     if upload.status is not ImportStatus.PENDING:
         return render_template("bank/import_done.html", upload=upload)
-    source = read_file(upload.content, upload.filename)
+    source = upload_source(upload)
     form = ImportChoicesForm()
     if form.validate_on_submit():
         choices = _merge_choices(upload, form, len(source.entries))
@@ -316,7 +317,7 @@ def import_preview(upload_id: int):  # noqa: ANN201
                 db.session.rollback()
                 flash(f"未导入任何题目: {exc}", "error")
                 return redirect(url_for(".import_preview", upload_id=upload.id, view="problems"))
-            upload.status, upload.finished_at = ImportStatus.IMPORTED, clock.now()
+            finish_upload(upload, ImportStatus.IMPORTED, clock.now())
             upload.summary = {**upload.summary, "result": {
                 "added": report.added, "new_versions": report.new_versions, "unchanged": report.unchanged,
                 "skipped": len(source.skipped) + len(plan.items) - len(plan.accepted), "by_type": plan.by_type()}}
@@ -342,7 +343,8 @@ def import_preview(upload_id: int):  # noqa: ANN201
     page = page_arg()
     return render_template("bank/import_preview.html", upload=upload, plan=plan, form=form, view=view,
                            shown=shown[(page - 1) * IMPORT_PAGE_SIZE: page * IMPORT_PAGE_SIZE], shown_total=len(shown),
-                           page=page, page_size=IMPORT_PAGE_SIZE, area_codes=AREA_CODES, qtype=qtype, rules=RULES)
+                           page=page, page_size=IMPORT_PAGE_SIZE, area_codes=AREA_CODES, qtype=qtype, rules=RULES,
+                           format_label=LABELS.get(plan.source.format, plan.source.format))
 
 
 def _in_view(item, view: str) -> bool:  # noqa: ANN001
@@ -361,8 +363,7 @@ def _in_view(item, view: str) -> bool:  # noqa: ANN001
 def import_discard(upload_id: int):  # noqa: ANN201
     upload = _upload(upload_id)
     if upload.status is ImportStatus.PENDING and FlaskForm().validate_on_submit():
-        upload.status, upload.finished_at = ImportStatus.DISCARDED, clock.now()
-        upload.content = b""
+        finish_upload(upload, ImportStatus.DISCARDED, clock.now())
         db.session.commit()
         flash(f"已放弃导入 {upload.filename}。", "info")
     return redirect(url_for(".imports"))

@@ -35,6 +35,7 @@ from exam.web.access import guard
 from exam.web.bank_forms import choices
 from exam.web.common import certificate_settings
 from exam.web.inputs import small_int
+from question_bank.uploads import upload_limits
 
 bp = Blueprint("sittings", __name__, url_prefix="/hr/sittings")
 guard(bp, Role.HR, Role.ADMIN)
@@ -105,7 +106,7 @@ def _status(sitting: Sitting) -> dict:
 def _detail(sitting: Sitting, report: EnrolmentReport | None = None):  # noqa: ANN202
     orgs = db.session.scalars(select(Organization).order_by(Organization.code)).all()
     return render_template("hr/sitting.html", **_status(sitting), report=report, orgs=orgs, form=FlaskForm(),
-                           pool_size=DEFAULT_POOL_SIZE)
+                           pool_size=DEFAULT_POOL_SIZE, limits=upload_limits())
 
 
 @bp.route("/<int:sitting_id>")
@@ -142,7 +143,7 @@ def enrol_trainees(sitting_id: int):  # noqa: ANN201
             upload = request.files.get("file")
             if upload is None or not upload.filename:
                 raise SittingError("请选择 .xlsx 文件")
-            users, refused = read_enrolment_xlsx(db.session, upload.read(), upload.filename)  # type: ignore[assignment]
+            users, refused = read_enrolment_xlsx(db.session, upload, upload.filename)  # type: ignore[assignment]
         else:
             abort(400)
         report = enrol(db.session, s, users, refused=refused, actor_id=current_user.id, now=clock.now())
