@@ -112,3 +112,19 @@ def test_charts_are_plain_svg_with_their_numbers_as_text():
     assert "<polyline" in str(sparkline("z", "走势", [0.2, 0.4, None, 0.9]))
     assert "—" in str(share_bars("u", "各单位", [("广东分公司", None, "0/0")]))
     assert "&lt;b&gt;" in str(bar_chart("x", "<b>", ["<b>"], [1]))
+
+
+def test_months_run_back_over_the_new_year():
+    from datetime import date
+
+    assert month_keys(date(2026, 2, 10), 4) == [(2025, 11), (2025, 12), (2026, 1), (2026, 2)]
+
+
+def test_spreadsheet_cells_never_become_formulas():
+    from exam.services.sheets import write_table_xlsx
+
+    out = io.BytesIO()
+    write_table_xlsx(out, "成绩单", ["姓名", "总分"], [("=HYPERLINK(\"x\")", 88.5)], title="+考场")
+    sheet = load_workbook(io.BytesIO(out.getvalue())).active
+    assert sheet["A1"].data_type == "s" and sheet["A3"].data_type == "s" and sheet["A3"].value.startswith("=")
+    assert sheet["B3"].value == 88.5
