@@ -10,6 +10,7 @@ from random import Random
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from exam import clock
@@ -42,6 +43,10 @@ from question_bank import Difficulty, QuestionType
 
 bp = Blueprint("learning", __name__, url_prefix="/trainee/learn")
 guard(bp, Role.TRAINEE)
+
+
+#: the practice form's choices, kept when a choice is refused
+PRACTICE_FIELDS = ("level", "area", "type", "difficulty", "size")
 
 
 def _levels() -> list[Level]:
@@ -86,7 +91,7 @@ def practice():  # noqa: ANN201
                 problems.append(str(exc))
         for p in problems:
             flash(p, "error")
-        return redirect(url_for(".practice", **{k: v for k, v in request.form.items() if k != "csrf_token"}))
+        return redirect(url_for(".practice", **{k: request.form.get(k, "")[:20] for k in PRACTICE_FIELDS}))
     closed = practice_refusals(db.session, current_user, levels, now)
     target = target_level(db.session, current_user, china_date(now), closed)
     chosen = {"level": request.args.get("level") or (target.code if target else ""),
@@ -135,6 +140,8 @@ def answer(set_id: int):  # noqa: ANN201
         answer_item(db.session, current_user, pset, position,
                     form_response(view.type, request.form.getlist("answer")), now)
         db.session.commit()
+    except IntegrityError:  # the same item answered at the same moment in another tab: the first answer stands
+        db.session.rollback()
     except PracticeError as exc:
         db.session.rollback()
         flash(str(exc), "error")

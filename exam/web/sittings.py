@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from wtforms import DateTimeLocalField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -255,6 +256,9 @@ def approve(sitting_id: int, application_id: int):  # noqa: ANN201
         approve_application(db.session, application, actor_id=current_user.id, now=clock.now())
         db.session.commit()
         flash(f"已批准 {application.user.full_name} 报名{s.name}。", "info")
+    except IntegrityError:  # approved (or enrolled) at the same moment by someone else
+        db.session.rollback()
+        flash("该申请刚刚已被处理, 请查看最新状态。", "info")
     except RegistrationError as exc:
         db.session.rollback()
         flash(f"{application.user.full_name}: {exc}", "error")

@@ -120,6 +120,8 @@ def apply(sitting_id: int):  # noqa: ANN201
         apply_for_sitting(db.session, current_user, sitting, clock.now())
         db.session.commit()
         flash(f"已提交{sitting.name}的报名申请, 等待人力部门审核。", "info")
+    except IntegrityError:  # a second click at the same moment: the first application stands
+        db.session.rollback()
     except RegistrationError as exc:
         db.session.rollback()
         flash(str(exc), "error")
