@@ -171,3 +171,14 @@ def test_nobody_else_handles_an_application(client, auth, clock):
     assert client.post(f"/trainee/applications/{application.id}/withdraw").status_code == 404
     auth.login("hr1")  # the application belongs to another sitting
     assert client.post(f"/hr/sittings/{other.id}/applications/{application.id}/approve").status_code == 404
+
+
+def test_a_level_already_passed_offers_no_sitting(client, auth, clock):
+    from test_certificate_ops import certificate_for
+
+    certificate_for(client, auth)  # trainee1 holds 四级
+    l4 = upcoming(clock, level="L4")
+    auth.login("trainee1")
+    assert f'data-apply-sitting="{l4.id}"' not in client.get("/trainee/").text
+    page = client.post(f"/trainee/sittings/{l4.id}/apply", follow_redirects=True).text
+    assert "已持有本等级有效证书" in page

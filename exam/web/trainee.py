@@ -30,6 +30,7 @@ from exam.models import (
     AttemptKind,
     AttemptState,
     Certificate,
+    CertificateStatus,
     Enrolment,
     IllegalTransition,
     Level,
@@ -104,8 +105,10 @@ def dashboard():  # noqa: ANN201
     for e in trainee_enrolments(db.session, current_user, now):
         sittings.setdefault(e.sitting.level_id, []).append(e)
     applicable: dict[int, list] = {}
+    passed = {c.level_id for c in certs if c.status_on(china_date(now)) is CertificateStatus.VALID}
     for s in open_sittings(db.session, current_user, now):
-        applicable.setdefault(s.level_id, []).append(s)
+        if s.level_id not in passed:
+            applicable.setdefault(s.level_id, []).append(s)
     return render_template("trainee/dashboard.html", levels=levels, eligibility=eligibility, attempts=attempts,
                            certs=certs, now=now, today=china_date(now), sittings=sittings, applicable=applicable,
                            applications=applications_of(db.session, current_user))
