@@ -49,7 +49,7 @@ def bar_chart(name: str, title: str, labels: Sequence[str], values: Sequence[flo
 def line_chart(name: str, title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]],
                *, width: int = 560, height: int = 220, threshold: float | None = None) -> Markup:
     """Shares (0–1) over time, one line per series with a legend; a gap where a series has no value."""
-    top, bottom, left, right = 12, 44, 36, 8
+    top, bottom, left, right = 12, 44, 36, 20
     plot_h, plot_w = height - top - bottom, width - left - right
     step = plot_w / max(1, len(labels) - 1)
 
@@ -68,6 +68,7 @@ def line_chart(name: str, title: str, labels: Sequence[str], series: Sequence[tu
     for i, label in enumerate(labels):
         body.append(f'<text class="label" x="{_n(left + i * step)}" y="{top + plot_h + 14}" text-anchor="middle">'
                     f"{escape(label)}</text>")
+    legend_x = 4
     for s, (series_name, values) in enumerate(series):
         colour = PALETTE[s % len(PALETTE)]
         runs: list[list[tuple[float, float]]] = [[]]
@@ -83,9 +84,9 @@ def line_chart(name: str, title: str, labels: Sequence[str], series: Sequence[tu
             if len(run) > 1:
                 points = " ".join(f"{_n(x)},{_n(y)}" for x, y in run)
                 body.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        lx = left + s * 120
-        body.append(f'<rect x="{lx}" y="{height - 14}" width="10" height="10" fill="{colour}"/>'
-                    f'<text class="legend" x="{lx + 14}" y="{height - 5}">{escape(series_name)}</text>')
+        body.append(f'<rect x="{legend_x}" y="{height - 14}" width="10" height="10" fill="{colour}"/>'
+                    f'<text class="legend" x="{legend_x + 14}" y="{height - 5}">{escape(series_name)}</text>')
+        legend_x += 14 + 11 * len(series_name) + 14  # 11 px a character at the legend's size
     return _svg(name, title, width, height, body)
 
 
