@@ -319,3 +319,15 @@ def test_difficulty_filter(client, auth, clock):
     auth.login("trainee1")
     pset = _start(client, "L2", 10, difficulty="hard")
     assert all(db.session.get(Question, q).difficulty is Difficulty.HARD for q, _v in pset.items)
+
+
+def test_one_item_at_a_time_goes_on_with_the_same_choices(client, auth, clock):
+    auth.login("trainee1")
+    first = _start(client, "L2", 1, area="W04", type="true_false")
+    page = _answer(client, first, 1, right_answer(_version(first, 1))).text
+    assert 'id="practice-again"' in page and "再来一题" in page
+    response = client.post("/trainee/learn/practice", data={"level": "L2", "area": "W04", "type": "true_false",
+                                                           "difficulty": "", "size": "1"})
+    second = db.session.get(PracticeSet, int(response.location.rsplit("/", 1)[1]))
+    assert second.id != first.id and second.items[0][0] != first.items[0][0]  # a question not practised yet first
+    assert second.area_code == "W04" and second.type is QuestionType.TRUE_FALSE
