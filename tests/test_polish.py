@@ -33,3 +33,24 @@ def test_logged_in_users_have_a_link_to_verify(client, auth):
         auth.login(username)
         page = client.get("/", follow_redirects=True).text
         assert 'href="/verify"' in page, username
+
+
+def test_the_certificate_names_the_level_once():
+    from exam.services.certificates import TEMPLATE_VERSION, certificate_template
+
+    html = certificate_template().render(holder_name="王喆", organization="广州分公司", level_name="岗位技能四级",
+                                         number="VIP-L4-2026-000001-X", issued_on="2026年11月22日",
+                                         expires_on="2029年11月21日", issuing_body="中国电信集团公司",
+                                         qr_data_uri="data:,")
+    sentence = " ".join(html.split("同志参加", 1)[1].split("特发此证", 1)[0].split())
+    assert sentence.startswith("VIP客户服务经理 <span class=\"level\">岗位技能四级</span> 认证考试")
+    assert sentence.count("岗位技能") == 1 and TEMPLATE_VERSION != "2026.1"
+
+
+def test_hr_certificate_filters_are_labelled(client, auth):
+    auth.login("hr1")
+    page = client.get("/hr/certificates").text
+    bar = page.split('id="certificate-filters"', 1)[1].split("</form>", 1)[0]
+    assert '<label>搜索 <input type="search" name="q"' in bar
+    assert "<label>发证日期从 <input type=\"date\" name=\"from\"" in bar and "<label>至 <input type=\"date\" name=\"to\"" in bar
+    assert bar.count("<label>") == 6

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 #: bump when templates/certificates/certificate.html changes; stored on every certificate issued with it.
 #: Certificates already issued keep their stored PDF (and version): a template change affects only future ones.
-TEMPLATE_VERSION = "2026.1"
+TEMPLATE_VERSION = "2026.2"
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 CHINA_OFFSET = timedelta(hours=8)
 _SHA256 = re.compile(r"[0-9a-f]{64}")

@@ -377,23 +377,25 @@ def unlock_password(session: Session, enrolment: Enrolment, now: datetime, actor
                  sitting_id=enrolment.sitting_id, failures=enrolment.password_failures)
 
 
-def mock_refusals(session: Session, user: User, levels: Iterable[Level], now: datetime) -> dict[int, str]:
-    """Level id → why the trainee may not start a mock exam there now: a certification attempt at that
-    level is running, or an enrolment at that level has its window open (a mock's per-area score would
-    give away keys of the certification paper). Levels without a reason are absent."""
+def mock_refusals(session: Session, user: User, levels: Iterable[Level], now: datetime,
+                  activity: str = "模拟考试") -> dict[int, str]:
+    """Level id → why the trainee may not start a mock exam (or another ``activity`` that shows keys: 专项练习,
+    错题本, a mock's review) there now: a certification attempt at that level is running, or an enrolment at
+    that level has its window open (a mock's per-area score would give away keys of the certification paper).
+    Levels without a reason are absent."""
     by_id = {lv.id: lv for lv in levels}
     out: dict[int, str] = {}
     for level_id, deadline in session.execute(select(Attempt.level_id, Attempt.deadline_at).where(
             Attempt.user_id == user.id, Attempt.level_id.in_(by_id), Attempt.kind == AttemptKind.CERTIFICATION,
             Attempt.state == AttemptState.IN_PROGRESS, Attempt.deadline_at > now)):
         out[level_id] = (f"您的{by_id[level_id].name}正式考试正在进行 (至 {cn(deadline)}), "
-                         f"交卷前不能参加{by_id[level_id].name}模拟考试")
+                         f"交卷前不能参加{by_id[level_id].name}{activity}")
     for level_id, name, ends_at in session.execute(
             select(Sitting.level_id, Sitting.name, Sitting.ends_at).join(Enrolment, Enrolment.sitting_id == Sitting.id)
             .where(Enrolment.user_id == user.id, Sitting.level_id.in_(by_id), Sitting.starts_at <= now,
                    Sitting.ends_at > now).order_by(Sitting.ends_at.desc())):
         out.setdefault(level_id, f"您报名的{name}正在开考 (开考窗口至 {cn(ends_at)}), "
-                                 f"窗口关闭前不能参加{by_id[level_id].name}模拟考试")
+                                 f"窗口关闭前不能参加{by_id[level_id].name}{activity}")
     return out
 
 
