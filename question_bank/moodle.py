@@ -9,7 +9,8 @@ types the bank does not have are reported as skipped, with the question's lines.
 Writing keeps every field the bank has, so that reading what was written gives the same records: the
 key as ``idnumber``, the area as the category ``…/W03 维系挽留``, the explanation as general feedback,
 difficulty, levels, use and 案例分析 as tags (see ``exchange``). Texts are ``plain_text`` so that line
-breaks and spaces stay as they are; a fill-in with one blank is a ``shortanswer``, with several a cloze.
+breaks and spaces stay as they are; a fill-in with one blank is a ``shortanswer``, with several a cloze
+(whose stem must not itself contain cloze syntax such as ``{1:SA:…}``: Moodle has no way to escape it).
 """
 from __future__ import annotations
 
