@@ -330,3 +330,26 @@ def test_one_question_against_the_bank_finds_what_the_whole_bank_check_finds_abo
             alone = lint([record], context=rest, rules=["near-duplicate", "giveaway"])
             expected = {(f.rule, frozenset((f.key, *f.related))) for f in whole.for_key(record.key)}
             assert {(f.rule, frozenset((f.key, *f.related))) for f in alone.findings} == expected, record.key
+
+
+def test_near_duplicates_are_exactly_the_pairs_a_brute_force_comparison_finds():
+    import dataclasses
+    import random
+
+    from question_bank.lint.prepare import prepare
+
+    rng = random.Random(11)
+    starter = load_starter_bank()
+    bank = list(starter)
+    for n, original in enumerate(rng.sample(starter, 120)):  # copies with 1–4 characters changed: around 0.75
+        stem = list(original.stem)
+        han = [i for i, c in enumerate(stem) if "\u4e00" <= c <= "\u9fff"]
+        for i in rng.sample(han, rng.randint(1, 4)):
+            stem[i] = rng.choice("甲乙丙丁戊己庚辛")
+        bank.append(dataclasses.replace(original, key=f"V-{n}", stem="".join(stem)))
+    items = prepare(bank)
+    expected = {frozenset((a.key, b.key)) for i, a in enumerate(items) for b in items[i + 1:]
+                if a.doc_grams and len(a.doc_grams & b.doc_grams) >= 0.75 * len(a.doc_grams | b.doc_grams)}
+    assert 40 < len(expected) < 120  # some copies just above the threshold, some just below
+    found = {frozenset((f.key, *f.related)) for f in lint(bank, rules=["near-duplicate"]).findings}
+    assert found == expected
