@@ -5,7 +5,7 @@ import pytest
 
 from exam.services.qtypes import REGISTRY
 from question_bank import Difficulty, QuestionRecord, QuestionType, load_starter_bank
-from question_bank.lint import RULES, lint
+from question_bank.lint import RULES, format_report, lint
 from question_bank.normalize import fold_many, fold_text
 
 T = QuestionType
@@ -330,3 +330,62 @@ def test_one_question_against_the_bank_finds_what_the_whole_bank_check_finds_abo
             alone = lint([record], context=rest, rules=["near-duplicate", "giveaway"])
             expected = {(f.rule, frozenset((f.key, *f.related))) for f in whole.for_key(record.key)}
             assert {(f.rule, frozenset((f.key, *f.related))) for f in alone.findings} == expected, record.key
+
+
+def test_near_duplicates_are_exactly_the_pairs_a_brute_force_comparison_finds():
+    import dataclasses
+    import random
+
+    from question_bank.lint.prepare import prepare
+
+    rng = random.Random(11)
+    starter = load_starter_bank()
+    bank = list(starter)
+    for n, original in enumerate(rng.sample(starter, 120)):  # copies with 1–4 characters changed: around 0.75
+        stem = list(original.stem)
+        han = [i for i, c in enumerate(stem) if "\u4e00" <= c <= "\u9fff"]
+        for i in rng.sample(han, rng.randint(1, 4)):
+            stem[i] = rng.choice("甲乙丙丁戊己庚辛")
+        bank.append(dataclasses.replace(original, key=f"V-{n}", stem="".join(stem)))
+    items = prepare(bank)
+    expected = {frozenset((a.key, b.key)) for i, a in enumerate(items) for b in items[i + 1:]
+                if a.doc_grams and len(a.doc_grams & b.doc_grams) >= 0.75 * len(a.doc_grams | b.doc_grams)}
+    assert 40 < len(expected) < 120  # some copies just above the threshold, some just below
+    found = {frozenset((f.key, *f.related)) for f in lint(bank, rules=["near-duplicate"]).findings}
+    assert found == expected
+
+
+def test_the_linter_never_fails_on_a_valid_record():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    text = st.text(st.sampled_from("一二三两十百客户投诉不【】的是以上都（）() 　,。、%‰-~0123456789AbＣ5G\n\u2028"),
+                   min_size=1, max_size=30).filter(str.strip)
+
+    @st.composite
+    def records(draw):  # noqa: ANN001, ANN202
+        qtype = draw(st.sampled_from(list(T)))
+        key = f"H{draw(st.integers(0, 9))}"
+        stem = draw(text)
+        if qtype.is_choice:
+            options = tuple(draw(st.lists(text, min_size=2, max_size=8)))
+            letters = "ABCDEFGH"[:len(options)]
+            keys = draw(st.lists(st.sampled_from(letters), min_size=1 if qtype is T.SINGLE else 2,
+                                 max_size=1 if qtype is T.SINGLE else len(options), unique=True))
+            return rec(key, qtype, stem, tuple(keys), options, explanation=draw(text))
+        if qtype is T.FILL_BLANK:
+            blanks = draw(st.lists(st.lists(text, min_size=1, max_size=3), min_size=1, max_size=3))
+            return rec(key, qtype, stem + "".join("____" + draw(text) for _ in blanks), tuple(map(tuple, blanks)))
+        if qtype is T.TRUE_FALSE:
+            return rec(key, qtype, stem, draw(st.booleans()))
+        return rec(key, qtype, stem, draw(text))
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(records(), min_size=1, max_size=6))
+    def check(bank):  # noqa: ANN001, ANN202
+        report = lint(bank)
+        assert all(f.rule in RULES for f in report.findings)
+        lint(bank[:1], context=bank[1:])
+        format_report(report)
+
+    check()

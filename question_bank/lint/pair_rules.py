@@ -54,7 +54,7 @@ def similar_pairs(corpus: Corpus, t: float) -> Iterator[tuple[int, int, float]]:
         nx = sizes[x]
         low, high = t * nx, nx / t
         seen: set[int] = {x}
-        for i, g in enumerate(ordered[x][:nx - math.ceil(t * nx) + 1]):
+        for i, g in enumerate(ordered[x][:nx - _needed_of(nx, t) + 1]):
             for y, j in index.get(g, ()):
                 if y in seen:
                     continue
@@ -74,7 +74,7 @@ def similar_pairs(corpus: Corpus, t: float) -> Iterator[tuple[int, int, float]]:
 
     if len(targets) * 10 < len(items):  # a few targets against a large context: index all, probe the targets
         for y, grams in enumerate(ordered):
-            for pos, g in enumerate(grams[:sizes[y] - math.ceil(t * sizes[y]) + 1]):
+            for pos, g in enumerate(grams[:sizes[y] - _needed_of(sizes[y], t) + 1]):
                 index.setdefault(g, []).append((y, pos))
         for x in targets:
             yield from probe(x, smaller_only=False)
@@ -84,7 +84,7 @@ def similar_pairs(corpus: Corpus, t: float) -> Iterator[tuple[int, int, float]]:
         if not nx:
             continue
         yield from probe(x, smaller_only=True)
-        for pos, g in enumerate(ordered[x][:nx - math.ceil(2 * share * nx) + 1]):
+        for pos, g in enumerate(ordered[x][:nx - _needed_of(nx, 2 * share) + 1]):
             index.setdefault(g, []).append((x, pos))
 
 
@@ -97,7 +97,7 @@ def _scanned_pairs(corpus: Corpus, t: float) -> Iterator[tuple[int, int, float]]
         nx = len(grams)
         if not nx:
             continue
-        prefix = grams[:nx - math.ceil(t * nx) + 1]
+        prefix = grams[:nx - _needed_of(nx, t) + 1]
         for y in items:
             if y is x or (y.target and y.index < x.index):
                 continue
