@@ -118,6 +118,7 @@ def test_a_bank_of_mostly_true_statements_is_flagged():
     ("以下不属于流失预警信号的是（　）。", "不属于流失预警信号的是"),
     ("VIP客户关怀的方式不包括（　）。", "不包括"),
     ("下列哪项不是拆机的常见原因？", "哪项不是"),
+    ("电信业务经营者在电信服务中不得有的行为包括（　）。", "不得有的行为"),
     ("除（　）外，以下都是关怀渠道。", "除( )外"),
 ])
 def test_an_unemphasised_negative_stem_is_flagged(stem, found):

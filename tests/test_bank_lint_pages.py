@@ -160,3 +160,16 @@ def test_cli_import_dry_run_reports_findings_per_item(runner, tmp_path, clock):
     assert findings == {"X-1": ["negative-stem"], "X-2": ["absolute-words"], "X-3": []}
     text = runner.invoke(args=["bank", "import", str(path), "--dry-run"]).output
     assert "体检 第 1–1 行 [negative-stem]" in text or "体检 第 1–1 行" in text
+
+
+def test_an_edited_export_is_not_a_near_duplicate_of_the_questions_it_revises(runner, tmp_path, clock):
+    path = tmp_path / "w05.json"
+    assert runner.invoke(args=["bank", "export", str(path), "--area", "W05"]).exit_code == 0
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    edited = next(q for q in doc["questions"] if q["key"] == "W05-016")
+    edited["stem"] = edited["stem"].replace("下列", "以下")  # a new version of W05-016, nearly the old one
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    report = json.loads(runner.invoke(args=["bank", "import", str(path), "--dry-run", "--json"]).output)
+    findings = {item["key"]: item.get("findings", []) for item in report["items"]}
+    assert all(key not in f["related"] for key, found in findings.items() for f in found)
+    assert [f["rule"] for f in findings["W05-016"]] == ["negative-stem"]  # its own findings still show

@@ -276,7 +276,7 @@ def plan_import(session: Session, source: SourceRead, filename: str, options: Im
 
 def _lint(session: Session, plan: ImportPlan, known: set[str]) -> None:
     checked = [(it, _record(it, plan.options, key=it.label)) for it in plan.accepted if not it.problem]
-    report, ids = lint_import(session, [(rec.key, rec) for _, rec in checked],
+    report, ids = lint_import(session, [rec for _, rec in checked],
                               replaces=[it.entry.key for it, _ in checked if it.entry.key in known])
     for it, rec in checked:
         it.findings = report.for_key(rec.key)

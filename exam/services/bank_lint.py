@@ -98,14 +98,14 @@ def lint_question(session: Session, question: Question) -> tuple[list[Finding], 
     return [f for f in report.findings if f.key is not None], bank.ids | {question.key: question.id}
 
 
-def lint_import(session: Session, labelled: Sequence[tuple[str, QuestionRecord]],
+def lint_import(session: Session, records: Sequence[QuestionRecord],
                 replaces: Iterable[str] = ()) -> tuple[LintReport, dict[str, int]]:
-    """An import's items (each under its label) against the bank, but the questions they revise (``replaces``).
-
-    Near-duplicates with the same folded stem are left out: the dry run already shows them as duplicates.
+    """An import's items (keyed by how the dry run names them) against the bank, but the questions they revise
+    (``replaces``). Near-duplicates with the same folded stem are left out: the dry run shows them as duplicates.
     """
+    if not records:  # nothing importable: no reason to read the bank
+        return lint([]), {}
     bank = load_bank(session, DEFAULT_STATUSES, exclude_keys=replaces)
-    records = [r for _, r in labelled]
     report = lint(records, context=bank.records, groups=bank.groups)
     fingerprints = bank.fingerprints | {r.key: stem_fingerprint(r.stem) for r in records}
     report.findings = [f for f in report.findings

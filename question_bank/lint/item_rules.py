@@ -1,6 +1,7 @@
 """Rules that read one item (and, for some, the rate of what they look for across the bank)."""
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -67,19 +68,22 @@ class KeyLongest(Rule):
         yield chance_rate(self.name, "多选题答案恰是最长的几项", multiple(), sides=1)
 
 
-def absolute_words(text: str) -> list[str]:
+_ABSOLUTE_RE = re.compile("|".join(re.escape(w) for w in sorted(W.ABSOLUTE_WORDS, key=len, reverse=True)))
+
+
+@functools.lru_cache(maxsize=20_000)
+def absolute_words(text: str) -> tuple[str, ...]:
     """The absolute words of ``text`` (in order, once each), leaving out negated ones and their exceptions."""
     found: list[str] = []
-    for word, exceptions in W.ABSOLUTE_WORDS.items():
-        for m in re.finditer(re.escape(word), text):
-            at = m.start()
-            if any(text[max(at - len(n), 0):at] == n for n in W.NEGATORS):
-                continue
-            if any(text[at - e.index(word): at - e.index(word) + len(e)] == e for e in exceptions if at >= e.index(word)):
-                continue
-            found.append(word)
-            break
-    return sorted(found, key=text.index)
+    for m in _ABSOLUTE_RE.finditer(text):
+        word, at = m.group(0), m.start()
+        if word in found or any(text[max(at - len(n), 0):at] == n for n in W.NEGATORS):
+            continue
+        if any(text[at - e.index(word): at - e.index(word) + len(e)] == e
+               for e in W.ABSOLUTE_WORDS[word] if at >= e.index(word)):
+            continue
+        found.append(word)
+    return tuple(found)
 
 
 @register

@@ -44,7 +44,7 @@ def similar_pairs(corpus: Corpus, t: float) -> Iterator[tuple[int, int, float]]:
     items = corpus.items
     rank = corpus.rank
     sets = [it.doc_grams for it in items]
-    ordered = [sorted(s, key=lambda g: rank.get(g, -1)) for s in sets]
+    ordered = [sorted(s, key=rank.__getitem__) for s in sets]  # every stem and option bigram is ranked
     sizes = [len(s) for s in ordered]
     share = t / (1 + t)
     targets = [i for i, it in enumerate(items) if it.target and sizes[i]]
@@ -148,6 +148,11 @@ class _Target:
     def candidates(self, postings: dict[str, list[int]]) -> set[int]:
         """The items of ``postings`` holding enough of the probe's bigrams."""
         probe, needed = self.probe
+        if needed == 1:
+            found: set[int] = set()
+            for g in probe:
+                found.update(postings.get(g, ()))
+            return found
         hits: dict[int, int] = {}
         for g in probe:
             for i in postings.get(g, ()):

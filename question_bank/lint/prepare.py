@@ -215,7 +215,16 @@ class Corpus:
             w = self._idf[gram] = math.log((len(self.items) + 1) / (self.df(gram) + 1)) + 1
         return w
 
+    @cached_property
+    def _all_idf(self) -> dict[str, float]:
+        """The idf of every counted bigram (a full corpus)."""
+        n = len(self.items) + 1
+        return {g: math.log(n / (d + 1)) + 1 for g, d in self._counts.items()}
+
     def weight(self, grams: Iterable[str]) -> float:
+        if not self.lazy:
+            known = self._all_idf
+            return sum(known[g] if g in known else self.idf(g) for g in grams)
         idf = self.idf
         return sum(idf(g) for g in grams)
 

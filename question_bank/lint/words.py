@@ -55,7 +55,7 @@ EMPHASIS_RE = re.compile(r"【[^】]{0,8}?(?:不|错误|有误|除|没有|无关
 _NEG = r"(?:不(?:正确|恰当|妥当|妥|准确|合理|规范|合适|适当|符合|属于|包括|包含|是|应当|应该|应|宜|能|可以|可|得|需要|需|必|会|涉及|适用)|错误|有误|无关|没有)"
 #: a negative question: the negative word then …的是 / …的有, or the negative word right before the blank
 NEGATIVE_QUESTION_RES: tuple[re.Pattern[str], ...] = (
-    re.compile(_NEG + r"[^,，。;；]{0,30}?(?:的是|的有|的为|的一项|的选项|的做法|的说法|的情形|的情况)"),
+    re.compile(_NEG + r"[^,，。;；]{0,30}?(?:的是|的有|的为|的一项|的选项|的做法|的说法|的情形|的情况|的行为|的内容|的因素)"),
     re.compile(_NEG + r"\s*[(（]"),
     re.compile(r"哪[^,，。;；]{0,30}?" + _NEG),
     re.compile(_NEG + r"[^,，。;；]{0,30}?哪"),
