@@ -57,4 +57,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SITTING_PASSWORD_LIMIT_ADDRESS": os.environ.get("EXAM_SITTING_PASSWORD_LIMIT_ADDRESS", "60 per 15 minutes"),
         #: certificate look-ups on /verify per client address
         "VERIFY_LIMIT": os.environ.get("EXAM_VERIFY_LIMIT", "30 per minute; 300 per hour"),
+        #: item analysis (试题分析): an item is flagged below / above these facilities (p), below this
+        #: discrimination (D, upper–lower 27 %); a form below this reliability (KR-20 / α); an item or form is
+        #: judged only with at least ANALYSIS_MIN_RESPONSES responses; a wrong option chosen by fewer than
+        #: ANALYSIS_UNUSED_DISTRACTOR of respondents is a distractor nobody picks
+        "ANALYSIS_MIN_P": float(os.environ.get("EXAM_ANALYSIS_MIN_P", "0.2")),
+        "ANALYSIS_MAX_P": float(os.environ.get("EXAM_ANALYSIS_MAX_P", "0.9")),
+        "ANALYSIS_MIN_DISCRIMINATION": float(os.environ.get("EXAM_ANALYSIS_MIN_DISCRIMINATION", "0.2")),
+        "ANALYSIS_MIN_ALPHA": float(os.environ.get("EXAM_ANALYSIS_MIN_ALPHA", "0.7")),
+        "ANALYSIS_MIN_RESPONSES": int(os.environ.get("EXAM_ANALYSIS_MIN_RESPONSES", "30")),
+        "ANALYSIS_UNUSED_DISTRACTOR": float(os.environ.get("EXAM_ANALYSIS_UNUSED_DISTRACTOR", "0.02")),
     } | overrides

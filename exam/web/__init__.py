@@ -9,9 +9,9 @@ from exam.services.certificates import CHINA_OFFSET
 
 
 def register_blueprints(app: Flask) -> None:
-    from exam.web import admin, api, auth, bank, hr, hr_facts, public, rules, sittings, trainee, trainer
+    from exam.web import admin, analysis, api, auth, bank, hr, hr_facts, public, rules, sittings, trainee, trainer
 
-    for module in (auth, public, trainee, trainer, bank, rules, hr, hr_facts, sittings, admin, api):
+    for module in (auth, public, trainee, trainer, bank, rules, hr, hr_facts, sittings, admin, api, analysis):
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.account)
 
