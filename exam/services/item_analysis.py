@@ -497,7 +497,7 @@ def load_responses(session: Session, scope: Scope, chunk: int = 50_000) -> Respo
     cols: list[list] = [[], [], [], [], []]
     conn = session.connection()
     with no_cycle_collection():
-        result = conn.execution_options(yield_per=chunk).execute(responses_statement(scope))
+        result = conn.execute(responses_statement(scope), execution_options={"yield_per": chunk})
         for rows in result.partitions():
             for col, values in zip(cols, zip(*rows, strict=True), strict=True):
                 col.extend(values)
