@@ -35,6 +35,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(certificates_group)
     app.cli.add_command(api_group)
     app.cli.add_command(worker_command)
+    from exam.cli_stats import stats_group
+
+    app.cli.add_command(stats_group)
 
 
 @click.group("db", help="数据库结构 (Alembic 迁移)")

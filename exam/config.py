@@ -77,4 +77,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         #: PAdES signature of certificate PDFs: SIGNING_KEY (PEM private key), SIGNING_CERT (PEM certificate,
         #: optionally followed by its chain), SIGNING_KEY_PASSWORD; None: the instance's demonstration pair
         **_signing_files(),
+        #: item analysis (试题分析): an item is flagged below / above these facilities (p), below this
+        #: discrimination (D, upper–lower 27 %); a form below this reliability (KR-20 / α); an item or form is
+        #: judged only with at least ANALYSIS_MIN_RESPONSES responses; a wrong option chosen by fewer than
+        #: ANALYSIS_UNUSED_DISTRACTOR of respondents is a distractor nobody picks
+        "ANALYSIS_MIN_P": float(os.environ.get("EXAM_ANALYSIS_MIN_P", "0.2")),
+        "ANALYSIS_MAX_P": float(os.environ.get("EXAM_ANALYSIS_MAX_P", "0.9")),
+        "ANALYSIS_MIN_DISCRIMINATION": float(os.environ.get("EXAM_ANALYSIS_MIN_DISCRIMINATION", "0.2")),
+        "ANALYSIS_MIN_ALPHA": float(os.environ.get("EXAM_ANALYSIS_MIN_ALPHA", "0.7")),
+        "ANALYSIS_MIN_RESPONSES": int(os.environ.get("EXAM_ANALYSIS_MIN_RESPONSES", "30")),
+        "ANALYSIS_UNUSED_DISTRACTOR": float(os.environ.get("EXAM_ANALYSIS_UNUSED_DISTRACTOR", "0.02")),
     } | overrides

@@ -149,7 +149,28 @@ def run_sweep(settings: CertificateSettings | None = None) -> tuple[int, int]:
                 progress += 1
         if not ids or not progress:
             break
+    _analyse_closed_sittings()
     return finalised, rendered
+
+
+def _analyse_closed_sittings() -> None:
+    """Item analysis of sittings whose window closed and whose marking is done (one transaction each); a
+    failure is logged and tried again next sweep, never holding up certificates."""
+    from flask import current_app
+
+    from exam.services.item_analysis import AnalysisSettings
+    from exam.services.sitting_analysis import analyse_closed_sittings, sittings_ready
+
+    settings = AnalysisSettings.from_config(current_app.config)
+    try:
+        ids = sittings_ready(db.session, clock.now())
+        db.session.commit()
+        for sitting_id in ids:
+            analyse_closed_sittings(db.session, settings, clock.now(), ids=[sitting_id])
+            db.session.commit()
+    except Exception:  # noqa: BLE001
+        db.session.rollback()
+        log.exception("item analysis of closed sittings failed; retrying next sweep")
 
 
 def defer_rendering(app: Flask, certificate_ids: list[int]) -> None:

@@ -1,4 +1,5 @@
 """The ORM models, one module per aggregate."""
+from exam.models.analysis import ItemStatistic, QuestionFlag, SittingAnalysis
 from exam.models.attempt import (
     Answer,
     Attempt,
@@ -33,7 +34,7 @@ from exam.models.user import ApiToken, Organization, Role, User, UserRole
 __all__ = [
     "Answer", "ApiToken", "ApplicationStatus", "AreaWeight", "Attempt", "AttemptKind", "AttemptState", "AuditEvent", "BankCell", "Base", "Certificate", "CertificateSerial",
     "CertificateStatus",
-    "DifficultyShare", "EligibilityOverride", "Enrolment", "IllegalTransition", "ImportStatus", "ImportUpload", "KnowledgeArea", "Level", "Mark", "Organization", "PaperItem", "PaperPool", "PaperSection", "PoolPaper", "PoolStatus", "PracticeKind", "PracticeResponse", "PracticeSet", "RateLimit",
-    "Question", "QuestionStatus", "QuestionVersion", "Role", "ServiceBreak", "Sitting", "SittingApplication", "SittingMode", "TrainingRecord", "User", "UserRole", "answers_by_item", "levels_to_mask",
+    "DifficultyShare", "EligibilityOverride", "Enrolment", "IllegalTransition", "ImportStatus", "ImportUpload", "ItemStatistic", "KnowledgeArea", "Level", "Mark", "Organization", "PaperItem", "PaperPool", "PaperSection", "PoolPaper", "PoolStatus", "PracticeKind", "PracticeResponse", "PracticeSet", "RateLimit",
+    "Question", "QuestionFlag", "QuestionStatus", "QuestionVersion", "Role", "ServiceBreak", "Sitting", "SittingAnalysis", "SittingApplication", "SittingMode", "TrainingRecord", "User", "UserRole", "answers_by_item", "levels_to_mask",
     "mask_to_levels", "record_audit",
 ]

@@ -11,6 +11,7 @@ from exam.services.certificates import CHINA_OFFSET
 def register_blueprints(app: Flask) -> None:
     from exam.web import (
         admin,
+        analysis,
         api,
         auth,
         bank,
@@ -26,7 +27,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, public, trainee, learning, trainer, bank, rules, hr, hr_overview, hr_facts, sittings, admin,
-                   api):
+                   api, analysis):
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.account)
 

@@ -15,6 +15,8 @@ from exam.models import ApplicationStatus, AttemptKind, AttemptState, Certificat
 from question_bank import Difficulty, QuestionType, QuestionUse
 
 ACTIONS: dict[str, str] = {
+    "analysis.compute": "试题分析统计",
+    "question.flags_clear": "清除统计标记",
     "answer.mark": "阅卷评分",
     "answer.score": "确定得分",
     "api_token.issue": "签发 API 令牌",
@@ -60,6 +62,8 @@ KEYS: dict[str, str] = {
     # the details' keys
     "decided_by": "定分方式", "marks": "各评分", "point_scores": "各要点得分", "revised": "修改评分", "round": "评分轮次",
     "score": "得分",
+    "regrouped": "调整互斥组", "attempts": "作答人次", "flagged": "被标记题数", "flags": "标记", "items": "题数",
+    "negative": "负区分度题数",
     "added": "新增", "address": "地址", "after": "修改后", "already": "已在名单", "attempt_id": "考试",
     "before": "修改前", "breaks_replaced": "替换中断记录", "changed": "改动项", "columns": "列", "defaults": "恢复标准默认",
     "ends_at": "结束时间", "enrolled": "报名人数", "failures": "错误次数", "filename": "文件名", "key": "题目编号",

@@ -43,8 +43,11 @@ from exam.services.bank_import import (
 from exam.services.bank_lint import DEFAULT_STATUSES, lint_bank, lint_question
 from exam.services.bank_query import SORTS, BankFilter, count_questions, iter_records, page_of_questions, sources
 from exam.services.bank_sync import changed_fields, record_from_version
+from exam.services.item_analysis import FLAG_FILTERS, FLAG_LABELS
 from exam.services.qtypes import qtype
+from exam.services.sitting_analysis import open_flags
 from exam.web.access import guard
+from exam.web.analysis import question_stats
 from exam.web.bank_forms import (
     ImportChoicesForm,
     QuestionForm,
@@ -84,11 +87,13 @@ def questions():  # noqa: ANN201
     """The bank, searchable, filtered and sorted, a page at a time."""
     f = BankFilter.from_args(request.args)
     page = page_arg()
-    return render_template("bank/questions.html", f=f, rows=page_of_questions(db.session, f, page, PAGE_SIZE),
+    rows = page_of_questions(db.session, f, page, PAGE_SIZE)
+    return render_template("bank/questions.html", f=f, rows=rows, flags=open_flags(db.session, [q.id for q, _v in rows]),
                            total=count_questions(db.session, f), page=page, page_size=PAGE_SIZE, sorts=SORTS,
                            sources=sources(db.session), types=list(QuestionType), difficulties=list(Difficulty),
                            statuses=list(QuestionStatus), status_labels=STATUS_LABELS, levels=LEVEL_CODES,
-                           uses=list(QuestionUse), area_codes=AREA_CODES, qtype=qtype)
+                           uses=list(QuestionUse), area_codes=AREA_CODES, qtype=qtype,
+                           flag_filters=FLAG_FILTERS, flag_labels=FLAG_LABELS)
 
 
 @bp.route("/questions/export.<any(xlsx, json, xml, zip):fmt>")
@@ -150,7 +155,7 @@ def question(question_id: int):  # noqa: ANN201
     findings, linked = lint_question(db.session, q)
     return render_template("bank/question.html", q=q, versions=versions, changes=changes, used=used, events=events,
                            authors=authors, qtype=qtype, status_labels=STATUS_LABELS, form=StatusForm(),
-                           findings=findings, linked=linked, rules=RULES)
+                           findings=findings, linked=linked, rules=RULES, stats=question_stats(q))
 
 
 @bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 #: pages that show exam content, answers, marking or people's records: never stored by a browser or proxy
 PRIVATE_BLUEPRINTS = frozenset({"trainee", "learning", "trainer", "bank", "rules", "hr", "hr_overview", "hr_facts",
-                                "sittings", "admin", "account", "api", "auth"})
+                                "sittings", "admin", "account", "api", "auth", "analysis"})
 
 
 def init_app(app: Flask) -> None:
