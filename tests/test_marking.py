@@ -553,3 +553,23 @@ def test_the_migration_keeps_earlier_marks_as_first_marks_and_turns_double_marki
     with engine.begin() as conn:
         assert conn.execute(text("SELECT count(*) FROM answers")).scalar() == 1
     _migrate(engine, "head")
+
+
+def test_the_last_mark_says_the_result_is_final(client, auth, clock):
+    from sqlalchemy import select as sel
+
+    from exam.models import Answer as A
+    from exam.models import PaperItem as P
+
+    auth.login("trainee1")
+    attempt_id = int(client.post("/trainee/levels/L1/mock").location.rsplit("/", 1)[1])
+    items = db.session.scalars(sel(P).where(P.attempt_id == attempt_id, P.type.in_(["short_answer", "case_study"]))).all()
+    client.post(f"/trainee/attempts/{attempt_id}/answers", json={"answers": [
+        {"item": it.position, "response": "先安抚, 再核实, 最后回访。", "seq": 1} for it in items]})
+    client.post(f"/trainee/attempts/{attempt_id}/submit")
+    auth.login("trainer1")
+    answers = db.session.scalars(sel(A).where(A.attempt_id == attempt_id, A.score.is_(None))).all()
+    assert len(answers) >= 2
+    pages = [mark(client, a.id, share=0, follow=True).get_data(as_text=True) for a in answers]
+    assert "还有主观题待阅" in pages[0]
+    assert "成绩已确定" in pages[-1] and "模拟考试, 不发证书" in pages[-1]

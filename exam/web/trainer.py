@@ -15,7 +15,17 @@ from sqlalchemy.exc import IntegrityError
 
 from exam import clock
 from exam.extensions import db
-from exam.models import Answer, IllegalTransition, Question, Role, Sitting
+from exam.models import (
+    Answer,
+    Attempt,
+    AttemptKind,
+    AttemptState,
+    Certificate,
+    IllegalTransition,
+    Question,
+    Role,
+    Sitting,
+)
 from exam.services.marking import (
     MarkingPolicy,
     attempt_code,
@@ -136,7 +146,8 @@ def mark(answer_id: int):  # noqa: ANN201
                 db.session.rollback()
                 flash("此题刚由另一位阅卷人评过, 请重新打开。", "error")
                 return redirect(url_for(".marking"))
-            flash(f"已{'修改' if view.own else '保存'}{view.label}: 第 {item.position} 题 {given.points:g} 分。", "info")
+            flash(f"已{'修改' if view.own else '保存'}{view.label}: 第 {item.position} 题 {given.points:g} 分。"
+                  + _attempt_outcome(answer), "info")
             return redirect(url_for(".marking"))
     version = item.question_version
     return render_template("trainer/mark.html", answer=answer, item=item, view=view, form=form, version=version,
@@ -158,3 +169,18 @@ def progress(sitting_id: int):  # noqa: ANN201
 def progress_json(sitting_id: int):  # noqa: ANN201
     """The same figures for another system (counts only)."""
     return jsonify(sitting_progress(db.session, _sitting(sitting_id)).as_json())
+
+
+def _attempt_outcome(answer: Answer) -> str:
+    """What this mark did to the attempt: still waiting for other marks, or final (with its certificate).
+    Blind: the attempt is named by its code only."""
+    attempt = db.session.get(Attempt, answer.attempt_id, populate_existing=True)
+    if attempt.state is not AttemptState.GRADED:
+        return " 该试卷还有主观题待阅, 全部阅完后定分。"
+    text = f" 该试卷已全部阅完, 成绩已确定: {attempt.score:g} 分, {'合格' if attempt.passed else '不合格'}"
+    cert = db.session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).one_or_none()
+    if cert is not None:
+        text += f"; 已颁发证书 {cert.number}" + ("" if cert.is_rendered else " (证书生成中)")
+    elif attempt.kind is AttemptKind.MOCK:
+        text += " (模拟考试, 不发证书)"
+    return text + "。"
