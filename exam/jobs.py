@@ -109,7 +109,8 @@ def render_one(certificate_id: int) -> bool:
 
 
 def run_sweep(settings: CertificateSettings | None = None) -> tuple[int, int]:
-    """Finalise attempts past their deadline, then render certificates still waiting; returns both counts.
+    """Finalise attempts past their deadline, then render certificates still waiting, then analyse sittings that
+    closed with all marking done (item analysis); returns the first two counts.
 
     Each attempt and each certificate is its own transaction, so one failure costs only itself and the
     write lock (SQLite) or row locks (PostgreSQL) are held briefly.

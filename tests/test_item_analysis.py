@@ -214,3 +214,11 @@ def test_no_graded_attempts_gives_an_empty_analysis():
     empty = Responses(np.array([], dtype=np.int64), np.array([], dtype=np.int64), np.array([]), np.array([]), [])
     a = analyse(empty, {}, {}, AnalysisSettings())
     assert a.attempts == 0 and a.items == [] and a.to_json()["histogram"]["counts"] == [0] * 20
+
+
+def test_responses_of_an_attempt_not_among_the_attempts_read_are_left_out():
+    responses, attempts, versions = _matrix([["A", "A"], ["A", "B"], ["B", "B"]])
+    late = dict(attempts)
+    del late[3]  # graded after the attempts were read
+    a = analyse(responses, late, versions, AnalysisSettings(min_responses=1))
+    assert a.attempts == 2 and [i.responses for i in a.items] == [2, 2] and a.items[0].p == 1.0

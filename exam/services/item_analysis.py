@@ -246,7 +246,12 @@ def analyse(responses: Responses, attempts: Mapping[int, AttemptInfo], versions:
         return Analysis(n_att, None, None, None, pass_mark, total_points, edges, [0] * HISTOGRAM_BINS, [], [],
                         settings, data_until)
 
-    a_idx = np.searchsorted(att_ids, responses.attempt)
+    a_idx = np.minimum(np.searchsorted(att_ids, responses.attempt), n_att - 1)
+    known = att_ids[a_idx] == responses.attempt
+    if not known.all():  # an attempt graded between the two reads: analyse the attempts read first
+        responses = Responses(responses.attempt[known], responses.version[known], responses.points[known],
+                              responses.score[known], [t for t, k in zip(responses.response, known, strict=True) if k])
+        a_idx = a_idx[known]
     ver_ids, first, v_idx = np.unique(responses.version, return_index=True, return_inverse=True)
     n_items = len(ver_ids)
     s = responses.score.astype(np.float64)

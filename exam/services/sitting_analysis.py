@@ -55,7 +55,8 @@ def store_analysis(session: Session, sitting: Sitting, analysis: Analysis, now: 
     if old is not None:
         session.execute(delete(ItemStatistic).where(ItemStatistic.analysis_id == old))
         session.execute(delete(SittingAnalysis).where(SittingAnalysis.id == old))
-        session.expire_all()
+        for obj in [o for o in session.identity_map.values() if isinstance(o, SittingAnalysis | ItemStatistic)]:
+            session.expunge(obj)  # deleted in SQL: no stale copy stays in the session
     summary = analysis.to_json()
     summary.pop("items")
     row = SittingAnalysis(sitting_id=sitting.id, computed_at=now, computed_by_id=actor_id,

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import case, func, select
 
 from exam import clock
-from exam.extensions import db
+from exam.extensions import db, reads_first
 from exam.models import (
     Attempt,
     AttemptState,
@@ -38,10 +38,10 @@ from exam.services.item_analysis import (
 )
 from exam.services.sitting_analysis import (
     FlagError,
-    analyse_sitting,
     clear_flags,
     question_flag,
     question_history,
+    store_analysis,
     stored_report,
 )
 from exam.services.trainee_progress import find_trainees, trainee_progress
@@ -129,13 +129,18 @@ def _unfinished(states: dict) -> int:
 
 
 @bp.route("/sittings/<int:sitting_id>/recompute", methods=["POST"])
+@reads_first
 def recompute(sitting_id: int):  # noqa: ANN201
-    """Compute the sitting's analysis now from its graded attempts (replacing the stored one); audited."""
+    """Compute the sitting's analysis now from its graded attempts (replacing the stored one); audited.
+
+    The responses are read and the figures computed before the write lock is taken (SQLite), so a large
+    sitting's seconds of reading never hold up other writers."""
     s = _sitting(sitting_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
+    analysis = analyse_scope(db.session, Scope(sitting_id=s.id), analysis_settings())
     db.lock_for_write()
-    row = analyse_sitting(db.session, s, analysis_settings(), clock.now(), current_user.id)
+    row = store_analysis(db.session, _sitting(sitting_id), analysis, clock.now(), current_user.id)
     db.session.commit()
     flash(f"已重新计算: {row.attempts} 份已定分试卷。" if row.attempts else "本场考试还没有已定分的试卷, 暂无统计。",
           "info")
