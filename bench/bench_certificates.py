@@ -3,11 +3,12 @@
 Run: .venv/bin/python bench/bench_certificates.py                      (SQLite)
      scripts/with-postgres .venv/bin/python bench/bench_certificates.py (SQLite, then PostgreSQL)
 
-- render: 200 certificates through ``render_certificate_pdf`` (the code issuing uses: template, QR code,
-  CJK fonts, the process-wide FontConfiguration), holder names varied and including the rare characters
-  喆 堃 玥 昇, all four levels' full names. Milliseconds per certificate (median, mean, p95, total) against
-  the floor of a one-line PDF (``<p>x</p>``) rendered 50 times by the same WeasyPrint in the same run.
-  Target: under 120 ms per certificate.
+- render: 200 certificates through ``render_certificate_pdf`` and ``CertificateSigner.sign`` (what the worker
+  does: template, QR code, CJK fonts, the process-wide FontConfiguration, then the PAdES signature with a
+  demonstration RSA-3072 key generated into a temporary directory), holder names varied and including the rare
+  characters 喆 堃 玥 昇, all four levels' full names. Milliseconds per certificate (median, mean, p95, total)
+  for rendering and signing together, and for each alone, against the floor of a one-line PDF (``<p>x</p>``)
+  rendered 50 times by the same WeasyPrint in the same run. Target: under 120 ms per certificate.
 - ZIP: 5,000 stored certificates (set-up, not measured: bulk inserts of users, graded attempts and
   certificates whose PDFs are the 200 just rendered, reused, with a SHA-256 per row), streamed by HR's
   view ``exam/web/hr.py`` ``certificates_zip`` itself, called in a request context (its query, its
@@ -101,26 +102,50 @@ def names_legible(pdfs: list[bytes], values: list[dict[str, str]]) -> str:
 
 
 def bench_render() -> list[bytes]:
-    """Part 1; returns the rendered PDFs for the ZIP's set-up."""
+    """Part 1; returns the rendered, signed PDFs for the ZIP's set-up."""
     from weasyprint import HTML
+
+    from exam.services.signing import demo_signing_files, load_signer
 
     rng = random.Random(7)
     values = [certificate_values(i, rng) for i in range(RENDERS)]
+    with tempfile.TemporaryDirectory() as keys:
+        t = time.perf_counter()
+        key, cert = demo_signing_files(Path(keys), "中国电信集团公司")
+        made = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        signer = load_signer(str(key), str(cert), None, "中国电信集团公司")
+        loaded = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
-    render_certificate_pdf(values[0])  # the first render of a process also builds the FontConfiguration
+    # the first render of a process also builds the FontConfiguration
+    signer.sign(render_certificate_pdf(values[0]), values[0]["number"])
     cold = (time.perf_counter() - t) * 1000
     pdfs: list[bytes] = []
-    runs = timed(lambda i: pdfs.append(render_certificate_pdf(values[i])), RENDERS)
+    rendering: list[float] = []
+
+    def render_and_sign(i: int) -> None:
+        t = time.perf_counter()
+        pdf = render_certificate_pdf(values[i])
+        rendering.append((time.perf_counter() - t) * 1000)
+        pdfs.append(signer.sign(pdf, values[i]["number"]))
+
+    runs = timed(render_and_sign, RENDERS)
+    signing = [total - r for total, r in zip(runs, rendering, strict=True)]
     floor = timed(lambda i: HTML(string="<p>x</p>").write_pdf(font_config=font_config()), FLOOR_RENDERS)
     med, base = statistics.median(runs), statistics.median(floor)
     rare = {c: sum(c in v["holder_name"] for v in values) for c in RARE}
     print(f"render: {RENDERS} certificates, 4 levels ({', '.join(lv[1] for lv in LEVELS)}), "
           f"{len({v['holder_name'] for v in values})} distinct names, rare characters "
           + " ".join(f"{c}×{k}" for c, k in rare.items()))
-    print(f"  first render of the process (cold, builds the shared FontConfiguration): {cold:.0f} ms")
-    print(f"  render_certificate_pdf: median {med:.1f} ms, mean {statistics.mean(runs):.1f} ms, "
+    print(f"  signing key: demonstration RSA-3072 key and certificate generated in {made:.0f} ms, "
+          f"loaded once in {loaded:.0f} ms")
+    print(f"  first render and signature of the process (cold, builds the shared FontConfiguration): {cold:.0f} ms")
+    print(f"  render_certificate_pdf + sign: median {med:.1f} ms, mean {statistics.mean(runs):.1f} ms, "
           f"p95 {sorted(runs)[int(RENDERS * 0.95)]:.1f} ms, max {max(runs):.0f} ms; "
           f"total {sum(runs) / 1000:.1f} s for {RENDERS}; PDF {statistics.mean(map(len, pdfs)) / 1024:.0f} KB on average")
+    print(f"  of which render_certificate_pdf: median {statistics.median(rendering):.1f} ms, "
+          f"p95 {sorted(rendering)[int(RENDERS * 0.95)]:.1f} ms; the PAdES signature: median "
+          f"{statistics.median(signing):.1f} ms, p95 {sorted(signing)[int(RENDERS * 0.95)]:.1f} ms")
     print(f"  floor, one-line PDF <p>x</p>, same WeasyPrint and FontConfiguration, {FLOOR_RENDERS} renders: "
           f"median {base:.1f} ms → a certificate costs {med / base:.1f}× the floor")
     print(f"  target: under 120 ms per certificate (median): {'met' if med < 120 else 'NOT met'}")

@@ -598,12 +598,17 @@ def main(argv: list[str] | None = None) -> int:
         engine = sql(url)
         result = check(engine, seeded["sitting"], cands)
         result["certificates whose PDF does not match its SHA-256"] = certificate_hashes_ok(engine)
+        # certificates whose rendering could not be queued (the sweep renders them); only a fault may cause it
+        result["certificate jobs not queued"] = sum(
+            (work / f"app{i}.log").read_text(errors="replace").count("could not queue certificate rendering")
+            for i in range(args.instances) if (work / f"app{i}.log").exists()) if args.db == "postgresql" else 0
         for k, v in result.items():
             print(f"check: {k}: {v}")
         bad = [k for k in ("acknowledged answers lost", "candidates with two attempts", "attempts not graded",
                            "answers without a score", "passed without a certificate", "certificates not passed",
                            "certificates whose PDF does not match its SHA-256") if result[k]]
         bad += [] if result["attempts"] == args.candidates else ["attempts"]
+        bad += ["certificate jobs not queued"] if result["certificate jobs not queued"] and not faults else []
         summary = {"candidates": args.candidates, "db": args.db, "instances": args.instances,
                    "login_per_s": round(phases["login"].rate, 1),
                    "open_per_s": round(phases["open (start+page)"].rate, 1),

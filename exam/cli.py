@@ -35,6 +35,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(certificates_group)
     app.cli.add_command(api_group)
     app.cli.add_command(worker_command)
+    from exam.cli_stats import stats_group
+
+    app.cli.add_command(stats_group)
 
 
 @click.group("db", help="数据库结构 (Alembic 迁移)")
@@ -169,7 +172,7 @@ def attempts_finalize_expired() -> None:
 
 
 
-@click.group("bank", help="题库: 导入、导出、模板")
+@click.group("bank", help="题库: 导入、导出、模板、体检")
 def bank_group() -> None:
     pass
 
@@ -184,21 +187,30 @@ def bank_group() -> None:
 @click.option("--levels", default=",".join(LEVEL_CODES), help="文件未给出适用等级时使用, 如 L4,L3")
 @click.option("--status", type=click.Choice(["active", "draft"]), default="active", help="新题的状态")
 @click.option("--keep-duplicates", is_flag=True, help="与题库重复的题目也导入")
+@click.option("--category", "categories", multiple=True, metavar="类别=领域",
+              help="Moodle / GIFT 类别归入的知识领域, 如 --category '题库/维系=W03' (可重复)")
 def bank_import(path: Path, dry_run: bool, as_json: bool, area: str | None, difficulty: str, levels: str,
-                status: str, keep_duplicates: bool) -> None:
-    """Import .xlsx, .docx, .json or a text dump; all accepted items in one transaction, or nothing."""
+                status: str, keep_duplicates: bool, categories: tuple[str, ...]) -> None:
+    """Import .xlsx, .docx, .json, Moodle XML, GIFT, Aiken or a text dump; all accepted items in one transaction, or nothing."""
     from exam.models import QuestionStatus
     from exam.services.bank_import import ImportOptions, ImportRefused, apply_import, plan_import, read_file
     from question_bank import AREA_CODES, Difficulty
 
     if area and area.upper() not in AREA_CODES:
         raise click.BadParameter(f"知识领域 {area} 不存在 (可用: {' '.join(AREA_CODES)})", param_hint="--area")
+    category_areas = {}
+    for pair in categories:
+        name, _, code = pair.rpartition("=")
+        if not name.strip() or code.strip().upper() not in AREA_CODES:
+            raise click.BadParameter(f"{pair!r} 应为 类别=领域代码, 如 '题库/维系=W03' (领域: {' '.join(AREA_CODES)})",
+                                     param_hint="--category")
+        category_areas[name.strip()] = code.strip().upper()
     level_codes = tuple(x.strip().upper() for x in levels.split(",") if x.strip())
-    source = read_file(path.read_bytes(), path.name)
+    source = read_file(path, path.name)
     options = ImportOptions(area=area.upper() if area else None, difficulty=Difficulty(difficulty), levels=level_codes,
-                            status=QuestionStatus(status),
+                            status=QuestionStatus(status), category_areas=category_areas,
                             keep_duplicates=frozenset(range(len(source.entries))) if keep_duplicates else frozenset())
-    plan = plan_import(db.session, source, path.name, options)
+    plan = plan_import(db.session, source, path.name, options, lint=dry_run)
     report = plan.to_json()
     failed = False
     if not dry_run:
@@ -226,6 +238,9 @@ def _print_import_report(report: dict, dry_run: bool) -> None:
     by_type = ", ".join(f"{QuestionType(t).label} {n}" for t, n in report["by_type"].items() if n)
     click.echo(f"{report['file']}: 识别 {report['recognised']} 题 ({by_type or '无'})"
                + (" — 繁体已转为简体" if report["traditional"] else ""))
+    for c in report["categories"]:
+        click.echo(f"  类别 {c['name']} ({c['count']} 题) → {c['area'] or '未定, 用 --category 指定'}"
+                   + (f" ({c['source']})" if c["source"] else ""))
     for s in report["skipped"]:
         click.echo(f"  跳过 第 {s['lines'][0]}–{s['lines'][1]} 行: {s['reason']}")
     for item in report["items"]:
@@ -234,6 +249,10 @@ def _print_import_report(report: dict, dry_run: bool) -> None:
         if item["duplicate_of"]:
             click.echo(f"  重复 第 {item['lines'][0]}–{item['lines'][1]} 行: 与 {', '.join(item['duplicate_of'])} 相同"
                        + ("" if item["accepted"] else ", 不导入"))
+        for finding in item.get("findings", ()):
+            click.echo(f"  体检 第 {item['lines'][0]}–{item['lines'][1]} 行 [{finding['rule']}]: {finding['reason']}")
+    for finding in report.get("lint", {}).get("findings", ()):
+        click.echo(f"  体检 全文件 [{finding['rule']}]: {finding['reason']}")
     click.echo(f"重复 {report['duplicates']} 题")
     for err in report["errors"]:
         click.echo(f"  错误: {err}", err=True)
@@ -247,8 +266,13 @@ def _print_import_report(report: dict, dry_run: bool) -> None:
                    f"未变 {imported['unchanged']} 题。")
 
 
+EXPORT_SUFFIXES = {".xlsx": "xlsx", ".json": "json", ".xml": "moodle", ".zip": "qti"}
+
+
 @bank_group.command("export")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "json", "moodle", "qti"]), default=None,
+              help="xlsx 导入模板, json 题库格式, moodle (Moodle XML), qti (IMS QTI 2.1 压缩包); 默认按扩展名")
 @click.option("--area", default="")
 @click.option("--type", "qtype", default="")
 @click.option("--difficulty", default="")
@@ -256,22 +280,27 @@ def _print_import_report(report: dict, dry_run: bool) -> None:
 @click.option("--status", default="")
 @click.option("--use", default="", help="用途: practice / exam / both")
 @click.option("--q", "text", default="", help="题干包含的文字")
-def bank_export(path: Path, area: str, qtype: str, difficulty: str, level: str, status: str, use: str,
-                text: str) -> None:
-    """Write the selected questions to .xlsx (the import template) or .json (the bank format)."""
+def bank_export(path: Path, fmt: str | None, area: str, qtype: str, difficulty: str, level: str, status: str,
+                use: str, text: str) -> None:
+    """Write the selected questions as the import template (.xlsx), the bank format (.json), Moodle XML or QTI 2.1."""
     from exam.services.bank_query import BankFilter, iter_records
     from question_bank import dumps_bank
+    from question_bank.moodle import write_moodle
+    from question_bank.qti import write_qti
     from question_bank.xlsx import write_xlsx
 
+    fmt = fmt or EXPORT_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise click.BadParameter("文件名应以 .xlsx、.json、.xml (Moodle) 或 .zip (QTI) 结尾, 或用 --format 指定",
+                                 param_hint="PATH")
     f = BankFilter.from_args({"area": area, "type": qtype, "difficulty": difficulty, "level": level.upper(),
                               "status": status, "use": use, "q": text})
     records = list(iter_records(db.session, f))
-    if path.suffix.lower() == ".xlsx":
-        write_xlsx(records, path)
-    elif path.suffix.lower() == ".json":
-        path.write_text(dumps_bank(records), encoding="utf-8")
-    else:
-        raise click.BadParameter("文件名应以 .xlsx 或 .json 结尾", param_hint="PATH")
+    writers = {"xlsx": lambda: write_xlsx(records, path),
+               "json": lambda: path.write_text(dumps_bank(records), encoding="utf-8"),
+               "moodle": lambda: path.write_bytes(write_moodle(records)),
+               "qti": lambda: path.write_bytes(write_qti(records))}
+    writers[fmt]()
     click.echo(f"已导出 {len(records)} 题到 {path}")
 
 
@@ -283,6 +312,43 @@ def bank_template(path: Path) -> None:
 
     write_template(path)
     click.echo(f"模板已写入 {path}")
+
+
+@bank_group.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="machine-readable report")
+@click.option("--status", "statuses", multiple=True, type=click.Choice(["active", "draft", "retired"]),
+              help="检查哪些状态的题目 (可重复), 默认启用和草稿")
+@click.option("--rule", "rules", multiple=True, help="只运行这些规则 (可重复), 默认全部")
+@click.option("--strict", is_flag=True, help="有任何发现时以状态 1 退出")
+def bank_lint(paths: tuple[Path, ...], as_json: bool, statuses: tuple[str, ...], rules: tuple[str, ...],
+              strict: bool) -> None:
+    """题库体检: lint the bank (or the JSON bank files given) and print findings and rates beside chance."""
+    from exam.models import QuestionStatus
+    from exam.services.bank_lint import DEFAULT_STATUSES, lint_bank
+    from question_bank import BankError, load_bank
+    from question_bank.lint import RULES, format_report, lint
+
+    unknown = [r for r in rules if r not in RULES]
+    if unknown:
+        raise click.BadParameter(f"规则 {', '.join(unknown)} 不存在 (可用: {' '.join(RULES)})", param_hint="--rule")
+    if paths:
+        records = []
+        for path in paths:
+            try:
+                records.extend(load_bank(path))
+            except (BankError, UnicodeDecodeError, OSError) as exc:
+                raise click.ClickException(f"{path}: {exc}") from None
+        report = lint(records, rules=rules or None)
+    else:
+        chosen = tuple(QuestionStatus(s) for s in statuses) or DEFAULT_STATUSES
+        report = lint_bank(db.session, chosen, rules=rules or None).report
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        click.echo(format_report(report))
+    if strict and report.findings:
+        raise SystemExit(1)
 
 
 @click.group("certificates", help="证书")

@@ -20,6 +20,18 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _signing_files() -> dict:
+    """EXAM_SIGNING_CERT and EXAM_SIGNING_KEY (paths to PEM files). Web hosts need only the certificate (to check
+    uploads); the key is needed where certificates are rendered (``flask worker``). With neither, a self-signed
+    demonstration pair is generated once into instance/signing/ when a PDF is first signed or checked
+    (exam/services/signing.py), not here: start-up generates no keys."""
+    key, cert = os.environ.get("EXAM_SIGNING_KEY") or None, os.environ.get("EXAM_SIGNING_CERT") or None
+    if key is not None and cert is None:
+        raise RuntimeError("EXAM_SIGNING_KEY is set without EXAM_SIGNING_CERT")
+    return {"SIGNING_KEY": key, "SIGNING_CERT": cert,
+            "SIGNING_KEY_PASSWORD": os.environ.get("EXAM_SIGNING_KEY_PASSWORD") or None}
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     instance = Path(instance_path)
     overrides = overrides or {}
@@ -55,6 +67,24 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SITTING_PASSWORD_LOCK_MINUTES": int(os.environ.get("EXAM_SITTING_PASSWORD_LOCK_MINUTES", "15")),
         #: wrong sitting passwords per client address (a room behind one address shares it)
         "SITTING_PASSWORD_LIMIT_ADDRESS": os.environ.get("EXAM_SITTING_PASSWORD_LIMIT_ADDRESS", "60 per 15 minutes"),
+        #: 阅卷回避: a marker never marks candidates of their own organisation or one below it
+        "MARKING_EXCLUDE_OWN_ORGANIZATION": os.environ.get("EXAM_MARKING_EXCLUDE_OWN_ORG", "0") == "1",
+        #: who gives the third mark (仲裁) when two marks differ too much: "any" marker other than the
+        #: first two, or only an "admin" (the 阅卷组长 holds the administrator role)
+        "MARKING_ARBITERS": os.environ.get("EXAM_MARKING_ARBITERS", "any"),
         #: certificate look-ups on /verify per client address
         "VERIFY_LIMIT": os.environ.get("EXAM_VERIFY_LIMIT", "30 per minute; 300 per hour"),
+        #: PAdES signature of certificate PDFs: SIGNING_KEY (PEM private key), SIGNING_CERT (PEM certificate,
+        #: optionally followed by its chain), SIGNING_KEY_PASSWORD; None: the instance's demonstration pair
+        **_signing_files(),
+        #: item analysis (试题分析): an item is flagged below / above these facilities (p), below this
+        #: discrimination (D, upper–lower 27 %); a form below this reliability (KR-20 / α); an item or form is
+        #: judged only with at least ANALYSIS_MIN_RESPONSES responses; a wrong option chosen by fewer than
+        #: ANALYSIS_UNUSED_DISTRACTOR of respondents is a distractor nobody picks
+        "ANALYSIS_MIN_P": float(os.environ.get("EXAM_ANALYSIS_MIN_P", "0.2")),
+        "ANALYSIS_MAX_P": float(os.environ.get("EXAM_ANALYSIS_MAX_P", "0.9")),
+        "ANALYSIS_MIN_DISCRIMINATION": float(os.environ.get("EXAM_ANALYSIS_MIN_DISCRIMINATION", "0.2")),
+        "ANALYSIS_MIN_ALPHA": float(os.environ.get("EXAM_ANALYSIS_MIN_ALPHA", "0.7")),
+        "ANALYSIS_MIN_RESPONSES": int(os.environ.get("EXAM_ANALYSIS_MIN_RESPONSES", "30")),
+        "ANALYSIS_UNUSED_DISTRACTOR": float(os.environ.get("EXAM_ANALYSIS_UNUSED_DISTRACTOR", "0.02")),
     } | overrides

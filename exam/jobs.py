@@ -47,6 +47,7 @@ _queues: dict[str, Any] = {}
 #: database URLs whose queue this process has opened for deferring (lazily, after gunicorn forked it)
 _opened: set[str] = set()
 _open_lock = threading.Lock()
+_create_lock = threading.Lock()
 #: the Flask app the worker's tasks run in (set by ``run_worker``)
 _worker_app: Flask | None = None
 
@@ -60,6 +61,14 @@ def job_queue(database_url: str) -> Any:
     queue = _queues.get(database_url)
     if queue is not None:
         return queue
+    with _create_lock:  # threads of one process share one App (a second one would never be opened)
+        queue = _queues.get(database_url)
+        if queue is None:
+            queue = _queues[database_url] = _new_queue(database_url)
+    return queue
+
+
+def _new_queue(database_url: str) -> Any:
     import procrastinate
 
     conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -79,7 +88,6 @@ def job_queue(database_url: str) -> Any:
         with _app().app_context():
             run_sweep()
 
-    _queues[database_url] = queue
     return queue
 
 
@@ -101,7 +109,8 @@ def render_one(certificate_id: int) -> bool:
 
 
 def run_sweep(settings: CertificateSettings | None = None) -> tuple[int, int]:
-    """Finalise attempts past their deadline, then render certificates still waiting; returns both counts.
+    """Finalise attempts past their deadline, then render certificates still waiting, then analyse sittings that
+    closed with all marking done (item analysis); returns the first two counts.
 
     Each attempt and each certificate is its own transaction, so one failure costs only itself and the
     write lock (SQLite) or row locks (PostgreSQL) are held briefly.
@@ -141,7 +150,28 @@ def run_sweep(settings: CertificateSettings | None = None) -> tuple[int, int]:
                 progress += 1
         if not ids or not progress:
             break
+    _analyse_closed_sittings()
     return finalised, rendered
+
+
+def _analyse_closed_sittings() -> None:
+    """Item analysis of sittings whose window closed and whose marking is done (one transaction each); a
+    failure is logged and tried again next sweep, never holding up certificates."""
+    from flask import current_app
+
+    from exam.services.item_analysis import AnalysisSettings
+    from exam.services.sitting_analysis import analyse_closed_sittings, sittings_ready
+
+    settings = AnalysisSettings.from_config(current_app.config)
+    try:
+        ids = sittings_ready(db.session, clock.now())
+        db.session.commit()
+        for sitting_id in ids:
+            analyse_closed_sittings(db.session, settings, clock.now(), ids=[sitting_id])
+            db.session.commit()
+    except Exception:  # noqa: BLE001
+        db.session.rollback()
+        log.exception("item analysis of closed sittings failed; retrying next sweep")
 
 
 def defer_rendering(app: Flask, certificate_ids: list[int]) -> None:

@@ -4,6 +4,10 @@ Body order is kept: one paragraph per line, every table cell's paragraphs on the
 lines, soft line breaks (``<w:br/>``) and carriage returns as newlines, tabs as tabs. Deleted
 revisions, field codes and the fallback copy of text boxes are left out; headers, footers
 and footnotes are not part of the body.
+
+The body is streamed one top-level paragraph at a time (each is dropped once read), after the
+archive checks of ``uploads``; more than ``uploads.MAX_PARAGRAPHS`` paragraphs or
+``uploads.MAX_TEXT_CHARS`` characters stop the reading with ``UploadRefused``.
 """
 from __future__ import annotations
 
@@ -14,20 +18,22 @@ import zipfile
 from typing import BinaryIO
 from xml.etree import ElementTree
 
+from question_bank import uploads
 from question_bank.records import BankError
-from question_bank.sources import source_bytes
+from question_bank.uploads import OLE_MAGIC, UploadRefused, check_archive, read_limited, text_too_long, too_many_lines
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _OFFICE_DOCUMENT = "/officeDocument"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MAIN_PART = "word/document.xml"
 
-_P, _TBL, _TR, _TC = _W + "p", _W + "tbl", _W + "tr", _W + "tc"
+_P, _TBL, _TR, _TC, _BODY = _W + "p", _W + "tbl", _W + "tr", _W + "tc", _W + "body"
 _TEXT = _W + "t"
 _NEWLINE = {_W + "br", _W + "cr"}
 _TAB = {_W + "tab", _W + "ptab"}
+#: XML elements one paragraph may hold (runs, properties, text boxes); a real one has a few hundred
+MAX_PARAGRAPH_ELEMENTS = 100_000
 _SKIP = {_W + "del", _W + "delText", _W + "instrText", _W + "pPr", _W + "rPr", _MC_FALLBACK, _W + "moveFrom"}
 
 
@@ -81,27 +87,76 @@ def _main_part_name(zf: zipfile.ZipFile) -> str | None:
 
 def docx_to_text(source: str | os.PathLike | bytes | BinaryIO, *, name: str = "") -> str:
     """The document's body text, one paragraph per line; a non-.docx file raises ``BankError``."""
-    data, name = source_bytes(source, name)
+    data, name = read_limited(source, name)
     if not looks_like_docx(data):
-        if data.startswith(_OLE_MAGIC):
+        if data.startswith(OLE_MAGIC):
             raise BankError(f"{name}: 是旧版 Word (.doc) 文件, 请在 Word 中另存为 .docx 后再导入")
         raise BankError(f"{name}: 不是 Word (.docx) 文件")
+    check_archive(data, name, "docx")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             part = _main_part_name(zf) or _MAIN_PART
-            root = ElementTree.fromstring(zf.read(part))
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ElementTree.ParseError) as exc:
+            with zf.open(part) as stream:
+                lines = _body_lines(stream, name)
+    except UploadRefused:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, ElementTree.ParseError) as exc:
         raise BankError(f"{name}: Word 文件已损坏, 无法读取 ({type(exc).__name__}: {exc})") from None
-    body = root.find(_W + "body")
-    if body is None:
+    if lines is None:
         raise BankError(f"{name}: Word 文件中没有正文")
-    lines: list[str] = []
-    _block(body, lines)
     return "\n".join(lines)
 
 
+def _in_body(path: list[ElementTree.Element]) -> bool:
+    """Whether a paragraph under ``path`` (document, body, …) is body text: not in a deleted or fallback
+    block, and in a table only through its rows and cells."""
+    if len(path) < 2 or path[1].tag != _BODY:
+        return False
+    for parent, child in zip(path[1:], path[2:], strict=False):
+        if child.tag in _SKIP or (parent.tag == _TBL and child.tag != _TR) or (parent.tag == _TR and child.tag != _TC):
+            return False
+    return True
+
+
+def _body_lines(stream: BinaryIO, name: str) -> list[str] | None:
+    """The body's lines, reading one top-level paragraph at a time; None when there is no body."""
+    lines: list[str] = []
+    chars = 0
+    path: list[ElementTree.Element] = []  # the open elements, outermost first
+    paragraph: ElementTree.Element | None = None  # the top-level paragraph being read
+    keep = False  # … and whether it is body text
+    inside = 0  # elements in that paragraph so far
+    body = False
+    for event, elem in ElementTree.iterparse(stream, events=("start", "end")):
+        if event == "start":
+            if paragraph is not None:
+                inside += 1
+                if inside > MAX_PARAGRAPH_ELEMENTS:
+                    raise UploadRefused(f"{name}: 第 {len(lines) + 1} 段超过 {MAX_PARAGRAPH_ELEMENTS:,} 个部件, "
+                                        "文件异常, 未读取")
+            elif elem.tag == _P:
+                paragraph, keep, inside = elem, _in_body(path), 0
+            body = body or elem.tag == _BODY
+            path.append(elem)
+            continue
+        path.pop()
+        if elem is paragraph:
+            if keep:
+                before = len(lines)
+                _paragraph(elem, lines)
+                chars += sum(len(line) + 1 for line in lines[before:])
+                if len(lines) > uploads.MAX_PARAGRAPHS:
+                    raise too_many_lines(name)
+                if chars > uploads.MAX_TEXT_CHARS:
+                    raise text_too_long(name)
+            paragraph = None
+        if paragraph is None and path:
+            path[-1].remove(elem)  # read (or not body text): drop it, so memory holds one paragraph at most
+    return lines if body else None
+
+
 def _block(container: ElementTree.Element, lines: list[str]) -> None:
-    """Paragraphs and tables of a body, cell, text box or content control, in order."""
+    """Paragraphs and tables of a cell, text box or content control, in order."""
     for child in container:
         tag = child.tag
         if tag == _P:

@@ -8,45 +8,15 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
 
 from question_bank.dumps.model import Skipped
 from question_bank.jsonio import FORMAT_NAME, loads_bank
-from question_bank.records import BankError, Difficulty, QuestionRecord, QuestionType, QuestionUse
+from question_bank.records import BankError, Entry
 
-FORMATS = {"xlsx": "Excel", "docx": "Word", "json": "JSON 题库", "text": "文本"}
+__all__ = ["FORMATS", "Entry", "SourceRead", "decode_text", "detect_format", "read_source"]
 
-
-@dataclass(frozen=True)
-class Entry:
-    """One question found in a file, before the trainer's choices are applied."""
-
-    type: QuestionType
-    stem: str
-    options: tuple[str, ...]
-    answer: Any
-    lines: tuple[int, int]
-    notes: tuple[str, ...] = ()
-    heading: str = ""
-    #: a key the file carries (xlsx 编号, JSON key); None for a new question
-    key: str | None = None
-    area: str | None = None
-    difficulty: Difficulty | None = None
-    levels: tuple[str, ...] | None = None
-    explanation: str = ""
-    tags: tuple[str, ...] = ()
-    #: 用途 as the file gives it; None when it does not (a new question is then 两者)
-    use: QuestionUse | None = None
-    #: 互斥组 as the file gives it (JSON only); None when it does not
-    enemy_group: str | None = None
-
-    @classmethod
-    def from_record(cls, record: QuestionRecord, lines: tuple[int, int]) -> Entry:
-        key = None if record.key.startswith("~") else record.key
-        return cls(type=record.type, stem=record.stem, options=record.options, answer=record.answer, lines=lines,
-                   key=key, area=record.area, difficulty=record.difficulty, levels=record.levels,
-                   explanation=record.explanation, tags=record.tags, use=record.use,
-                   enemy_group=record.enemy_group)
+FORMATS = {"xlsx": "Excel", "docx": "Word", "json": "JSON 题库", "text": "文本",
+           "moodle": "Moodle XML", "gift": "GIFT", "aiken": "Aiken"}
 
 
 @dataclass
@@ -62,8 +32,9 @@ class SourceRead:
 
 
 def detect_format(data: bytes, filename: str) -> str:
-    """'xlsx', 'docx', 'json' or 'text', from the content first and the extension second."""
+    """'xlsx', 'docx', 'json', 'moodle', 'gift', 'aiken' or 'text', from the content first and the extension second."""
     from question_bank.docx import looks_like_docx
+    from question_bank.exchange import detect as detect_exchange
     from question_bank.xlsx import looks_like_xlsx
 
     suffix = PurePath(filename).suffix.lower()
@@ -80,7 +51,7 @@ def detect_format(data: bytes, filename: str) -> str:
     head = data[:4096].lstrip(codecs.BOM_UTF8).lstrip()
     if suffix == ".json" or (head.startswith(b"{") and FORMAT_NAME.encode() in head):
         return "json"
-    return "text"
+    return detect_exchange(data, filename) or "text"
 
 
 def decode_text(data: bytes, filename: str) -> str:
@@ -104,6 +75,10 @@ def read_source(data: bytes, filename: str) -> SourceRead:
         return _read_xlsx(data, filename)
     if fmt == "json":
         return _read_json(data, filename)
+    if fmt in ("moodle", "gift", "aiken"):
+        from question_bank.exchange import read as read_exchange
+
+        return read_exchange(fmt, data, filename)
     if fmt == "docx":
         from question_bank.docx import docx_to_text
 
@@ -136,7 +111,6 @@ def _read_dump(text: str, fmt: str) -> SourceRead:
 
     result = parse_dump(text)
     out = SourceRead(fmt, traditional=result.traditional)
-    out.entries = [Entry(type=it.type, stem=it.stem, options=it.options, answer=it.answer, lines=it.lines,
-                         notes=it.notes, heading=it.heading) for it in result.items]
+    out.entries = list(result.items)
     out.skipped = list(result.skipped)
     return out

@@ -13,9 +13,6 @@ AREA_CODES: tuple[str, ...] = (
 LEVEL_CODES: tuple[str, ...] = ("L4", "L3", "L2", "L1")
 OPTION_LETTERS = "ABCDEFGH"
 
-#: longest enemy-group (互斥组) name, as the database column holds it
-ENEMY_GROUP_MAX = 40
-
 #: A blank in a fill-in stem is a run of three or more underscores.
 BLANK_RE = re.compile(r"_{3,}")
 
@@ -116,10 +113,6 @@ class QuestionRecord:
 
     ``use`` (用途) None means the file did not say: a new question is then 两者 (both), and a
     question the bank already has keeps its use.
-
-    ``enemy_group`` (互斥组): questions that give each other away share one name, and a paper holds at
-    most one of them. It belongs to the question, not to a version, so it takes no part in comparing
-    records (an edit of the group alone is no new version). None means the file did not say.
     """
 
     key: str
@@ -133,7 +126,6 @@ class QuestionRecord:
     explanation: str = ""
     tags: tuple[str, ...] = field(default=())
     use: QuestionUse | None = None
-    enemy_group: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -151,8 +143,6 @@ class QuestionRecord:
             out.append("题干为空")
         if self.use is not None and not isinstance(self.use, QuestionUse):
             out.append(f"用途 {self.use!r} 无效 ({USE_HINT})")
-        if self.enemy_group is not None and len(self.enemy_group.strip()) > ENEMY_GROUP_MAX:
-            out.append(f"互斥组名称最长 {ENEMY_GROUP_MAX} 个字, 读到 {len(self.enemy_group.strip())} 个")
         bad_levels = [lv for lv in self.levels if lv not in LEVEL_CODES]
         if bad_levels or not self.levels:
             out.append(f"适用等级无效: {list(self.levels)!r}")
@@ -184,3 +174,46 @@ class QuestionRecord:
         if t.is_manual and (not isinstance(a, str) or not a.strip()):
             out.append("主观题需要参考答案")
         return out
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One question as a reader found it in a file (Excel row, JSON record, text or Word item), before the
+    trainer's choices are applied; ``answer`` has the shape of ``QuestionRecord.answer``.
+
+    ``lines`` are where it was found (1-based, inclusive): source lines for text and Word, the row for
+    Excel, the position for JSON. Text items carry ``notes`` (what the reader was unsure of) and the
+    ``heading`` of their block; files that give area, difficulty, levels or use fill those fields.
+    """
+
+    type: QuestionType
+    stem: str
+    options: tuple[str, ...]
+    answer: Any
+    lines: tuple[int, int]
+    notes: tuple[str, ...] = ()
+    heading: str = ""
+    #: a key the file carries (xlsx 编号, JSON key); None for a new question
+    key: str | None = None
+    area: str | None = None
+    difficulty: Difficulty | None = None
+    levels: tuple[str, ...] | None = None
+    explanation: str = ""
+    tags: tuple[str, ...] = ()
+    #: 用途 as the file gives it; None when it does not (a new question is then 两者)
+    use: QuestionUse | None = None
+
+    @classmethod
+    def from_record(cls, record: QuestionRecord, lines: tuple[int, int]) -> Entry:
+        key = None if record.key.startswith("~") else record.key
+        return cls(type=record.type, stem=record.stem, options=record.options, answer=record.answer, lines=lines,
+                   key=key, area=record.area, difficulty=record.difficulty, levels=record.levels,
+                   explanation=record.explanation, tags=record.tags, use=record.use)
+
+    def to_record(self, *, key: str | None = None, area: str | None = None, difficulty: Difficulty | None = None,
+                  levels: tuple[str, ...] | None = None) -> QuestionRecord:
+        """The bank record; arguments fill what the file left out. Raises ``BankError`` if the result is invalid."""
+        return QuestionRecord(key=key or self.key or "", type=self.type, area=area or self.area or "",
+                              difficulty=difficulty or self.difficulty or Difficulty.MEDIUM, stem=self.stem,
+                              answer=self.answer, options=self.options, levels=levels or self.levels or LEVEL_CODES,
+                              explanation=self.explanation, tags=self.tags, use=self.use)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import itertools
 import os
 import re
 import unicodedata
@@ -30,6 +31,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from question_bank import uploads
 from question_bank.areas import AREA_NAMES, LEVEL_NAMES
 from question_bank.cells import looks_like_formula
 from question_bank.normalize import to_simplified
@@ -44,7 +46,7 @@ from question_bank.records import (
     QuestionUse,
     count_blanks,
 )
-from question_bank.sources import source_bytes
+from question_bank.uploads import OLE_MAGIC, TooManyRows, UploadRefused, check_archive, read_limited
 
 SHEET = "题目"
 HELP_SHEET = "说明"
@@ -60,7 +62,6 @@ _COLUMN_WIDTHS = {"编号": 12, "知识领域": 24, "题型": 12, "难度": 7, "
                   "用途": 8}
 _OPTION_WIDTH = 22
 _TEXT_COLUMNS = {"题干", "解析"}
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 @dataclass(frozen=True)
@@ -367,7 +368,7 @@ def _parse_row(row: int, cell: dict[str, str]) -> tuple[QuestionRecord | None, d
         draft = SimpleNamespace(
             key=key, type=qtype, area=area or AREA_CODES[0], difficulty=difficulty or Difficulty.MEDIUM,
             stem=stem, answer=answer, options=options, levels=levels or LEVEL_CODES, explanation=explanation, tags=tags,
-            use=use, enemy_group=None,
+            use=use,
         )
         for msg in QuestionRecord.problems(draft):  # type: ignore[arg-type]
             column = _problem_column(msg, len(options))
@@ -396,22 +397,25 @@ def read_xlsx(source: str | os.PathLike | bytes | BinaryIO, *, name: str = "") -
     """Every valid row as a record, and every problem of every other row.
 
     Rows with an empty 编号 get the provisional key ``"~{row}"``. A file that is not an
-    .xlsx workbook raises ``BankError`` naming the file.
+    .xlsx workbook raises ``BankError`` naming the file; one beyond the bounds of ``uploads``
+    raises ``UploadRefused``.
     """
-    data, name = source_bytes(source, name)
+    data, name = read_limited(source, name)
     with open_workbook(data, name) as wb:
-        return _read_sheet(_question_sheet(wb))
+        return _read_sheet(_question_sheet(wb), name)
 
 
 @contextlib.contextmanager
 def open_workbook(data: bytes, name: str, *, then: str = "导入") -> Iterator[Any]:
     """The read-only workbook in ``data``. Anything that is not a readable .xlsx — an old .xls, another
     kind of file, a damaged workbook or sheet (also while the caller reads it) — raises ``BankError``
-    naming the file; ``then`` ends the advice for an old .xls (再导入, 再上传)."""
+    naming the file; ``then`` ends the advice for an old .xls (再导入, 再上传). An archive beyond the
+    bounds of ``uploads.check_archive`` raises ``UploadRefused`` before anything is parsed."""
     if not looks_like_xlsx(data):
-        if data.startswith(_OLE_MAGIC):
+        if data.startswith(OLE_MAGIC):
             raise BankError(f"{name}: 是旧版 Excel (.xls) 文件, 请在 Excel 中另存为 .xlsx 后再{then}")
         raise BankError(f"{name}: 不是 Excel (.xlsx) 文件")
+    check_archive(data, name, "xlsx")
     with warnings.catch_warnings():
         # openpyxl warns about workbook features it drops (extensions, odd styles); they do not matter here.
         warnings.simplefilter("ignore", UserWarning)
@@ -429,6 +433,34 @@ def open_workbook(data: bytes, name: str, *, then: str = "导入") -> Iterator[A
             wb.close()
 
 
+#: Excel's last row; openpyxl would make up empty rows up to any row number a file claims
+EXCEL_MAX_ROW = 1_048_576
+
+
+def sheet_rows(ws: Any, name: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """``(row number, values)`` of every row with content, streamed, ``uploads.MAX_SHEET_COLUMNS`` values each.
+
+    The sheet's stored dimension is ignored (it may be wrong or absurd), and nothing right of the
+    last column is ever laid out (``open_workbook`` has refused content there). More than
+    ``uploads.MAX_SHEET_ROWS`` rows with content after the header row, or a row number beyond
+    Excel's last, raise ``UploadRefused`` naming the file, the row and the limit.
+    """
+    max_rows, max_columns = uploads.MAX_SHEET_ROWS, uploads.MAX_SHEET_COLUMNS
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
+    filled = 0
+    for number, values in enumerate(ws.iter_rows(max_col=max_columns, values_only=True), start=1):
+        if number > EXCEL_MAX_ROW:
+            raise UploadRefused(f"{name}: 行号超过 Excel 的最大行号 {EXCEL_MAX_ROW:,}, 文件已损坏")
+        if values.count(None) == len(values):
+            continue
+        if number > 1:
+            filled += 1
+            if filled > max_rows:
+                raise TooManyRows(name, max_rows, number)
+        yield number, values
+
+
 def _question_sheet(wb: Any) -> Any:
     if SHEET in wb.sheetnames:
         return wb[SHEET]
@@ -438,12 +470,13 @@ def _question_sheet(wb: Any) -> Any:
     return wb[wb.sheetnames[0]]
 
 
-def _read_sheet(ws: Any) -> XlsxResult:
-    if hasattr(ws, "reset_dimensions"):
-        ws.reset_dimensions()  # the stored dimension may be wrong; read every row there is
+def _read_sheet(ws: Any, name: str) -> XlsxResult:
     result = XlsxResult()
-    rows: Iterator[tuple[Any, ...]] = ws.iter_rows(values_only=True)
-    header = next(rows, ())
+    rows = sheet_rows(ws, name)
+    first, header = next(rows, (1, ()))
+    if first != 1:  # the header must be row 1
+        rows = itertools.chain([(first, header)], rows)
+        header = ()
     index: dict[str, int] = {}
     for i, value in enumerate(header):
         index.setdefault(_header_key(value), i)
@@ -454,7 +487,7 @@ def _read_sheet(ws: Any) -> XlsxResult:
         return result
     columns = [(c, index[c]) for c in COLUMNS if c in index]
     first_row: dict[str, int] = {}
-    for row_number, values in enumerate(rows, start=2):
+    for row_number, values in rows:
         n = len(values)
         cell = {c: cell_text(values[i]) if i < n else "" for c, i in columns}
         if not any(cell.values()):

@@ -1,6 +1,7 @@
 """Test helpers that know the keys (the trainee's browser never does)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,3 +61,21 @@ def render_certificates() -> int:
     from exam.jobs import run_sweep
 
     return run_sweep()[1]
+
+
+#: a mark field of the marking page and its maximum: one per scoring point, or one total
+_MARK_FIELD = re.compile(r'<input type="number" name="(point-\d+|points)"[^>]*?max="([^"]+)"')
+
+
+def mark_fields(page: str) -> list[tuple[str, float]]:
+    """The marking page's mark fields (name, maximum), in order."""
+    return [(name, float(top)) for name, top in _MARK_FIELD.findall(page)]
+
+
+def mark(client, answer_id: int, *, share: float = 1.0, comment: str = "", follow: bool = False):  # noqa: ANN001, ANN201
+    """Open the answer's marking page and award ``share`` of every field's maximum (rounded down to 0.5)."""
+    page = client.get(f"/trainer/marking/{answer_id}")
+    fields = mark_fields(page.get_data(as_text=True))
+    assert fields, page.get_data(as_text=True)[:2000]
+    data = {name: f"{int(top * share * 2) / 2:g}" for name, top in fields} | {"comment": comment}
+    return client.post(f"/trainer/marking/{answer_id}", data=data, follow_redirects=follow)

@@ -11,7 +11,8 @@ ROLE_OF = {"trainee1": Role.TRAINEE, "trainer1": Role.TRAINER, "hr1": Role.HR, "
 #: placeholder values for URL arguments; objects need not exist: a 404 still proves the guard let it through
 ARGS = {"attempt_id": 999999, "cert_id": 999999, "answer_id": 999999, "code": "L4", "question_id": 999999,
         "upload_id": 999999, "fmt": "json",
-        "number": "VIP-L4-2026-000001-X", "sitting_id": 999999, "enrolment_id": 999999}
+        "number": "VIP-L4-2026-000001-X", "sitting_id": 999999, "enrolment_id": 999999,
+        "application_id": 999999, "set_id": 999999, "pool_paper_id": 999999, "user_id": 999999}
 
 
 def _routes(app):

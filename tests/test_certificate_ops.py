@@ -245,7 +245,7 @@ def test_the_xlsx_export_lists_the_filtered_certificates_with_their_sha256(clien
     assert rows[0][:9] == ("证书编号", "姓名", "工号", "单位", "等级", "发证日期", "有效期至", "状态", "SHA-256")
     by_number = {r[0]: r for r in rows[1:]}
     assert len(rows) == 3 and set(by_number) == {first.number, second.number}
-    for cert, employee_no, org, status in ((first, None, "广州分公司", "已撤销"),
+    for cert, employee_no, org, status in ((first, "GZ0420011", "广州分公司", "已撤销"),
                                            (second, "GD0420017", "深圳分公司", "有效")):
         row = by_number[cert.number]
         assert row[1] == cert.holder_name and row[2] == employee_no and row[3] == org

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from question_bank.dumps import DumpResult, ParsedItem, parse_dump
+from question_bank.dumps import DumpResult, Entry, parse_dump
 from question_bank.records import AREA_CODES, Difficulty, QuestionType, count_blanks
 
 T = QuestionType
@@ -15,7 +15,7 @@ T = QuestionType
 SAMPLE = Path(__file__).resolve().parent / "data" / "dump-sample.txt"
 
 
-def only(text: str) -> ParsedItem:
+def only(text: str) -> Entry:
     result = parse_dump(text)
     assert not result.skipped, result.skipped
     assert len(result.items) == 1, result.items

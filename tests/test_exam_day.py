@@ -134,3 +134,27 @@ def test_a_save_while_the_database_restarts_gets_503_with_retry_after(client, au
                            json={"answers": [{"item": 1, "response": True, "seq": 1}]})
     assert response.status_code == 503 and response.headers["Retry-After"] == "2"
     assert "稍后重试" in response.get_json()["error"]
+
+
+def test_threads_of_one_process_share_one_job_queue():
+    """Two request threads issuing the first certificates of a process at once used to build two queues,
+    open one and defer through the other (never opened): every later deferral of that process failed."""
+    import threading
+
+    from exam import jobs
+
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    jobs._queues.pop(url, None)
+    barrier, got = threading.Barrier(8), []
+
+    def take() -> None:
+        barrier.wait()
+        got.append(jobs.job_queue(url))
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    jobs._queues.pop(url, None)
+    assert len({id(q) for q in got}) == 1

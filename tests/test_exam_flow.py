@@ -6,7 +6,7 @@ import io
 import json
 import zipfile
 
-from helpers import answer_all, correct_display_response, open_sitting, render_certificates
+from helpers import answer_all, correct_display_response, mark, mark_fields, open_sitting, render_certificates
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -211,13 +211,22 @@ def test_open_questions_wait_for_trainer_marking_then_the_certificate_is_issued(
     listing = client.get("/trainer/marking")
     manual = [i for i in l3.items if i.type.is_manual]
     assert len(manual) == 3 and listing.text.count("评分</a>") == 3
-    too_many = client.post(f"/trainer/marking/{manual[0].answer.id}", data={"points": "99", "comment": ""},
+    page = client.get(f"/trainer/marking/{manual[0].answer.id}").text
+    first_point = mark_fields(page)[0]
+    too_many = client.post(f"/trainer/marking/{manual[0].answer.id}", data={first_point[0]: "99", "comment": ""},
                            follow_redirects=True)
-    assert "得分应在 0 到 5 分之间" in too_many.text
+    assert f"得分应在 0 到 {first_point[1]:g} 分之间" in too_many.text
     for item in manual:
         page = client.get(f"/trainer/marking/{item.answer.id}")
         assert item.question_version.answer in page.text  # the trainer sees the reference answer
-        client.post(f"/trainer/marking/{item.answer.id}", data={"points": str(item.points), "comment": "要点齐全"})
+        mark(client, item.answer.id, comment="要点齐全")
+    db.session.refresh(l3)
+    # the case study is double-marked at L3: the result waits for a second marker
+    assert l3.state is AttemptState.SUBMITTED
+    case = next(i for i in manual if i.type.value == "case_study")
+    auth.login("admin1")
+    assert "二评" in client.get("/trainer/marking").text
+    mark(client, case.answer.id)
     db.session.refresh(l3)
     assert l3.state is AttemptState.GRADED and l3.score == 100 and l3.passed
     assert db.session.scalars(select(Certificate).where(Certificate.attempt_id == l3.id)).one().number.startswith(

@@ -14,13 +14,9 @@ from exam.extensions import db
 from exam.models import AuditEvent, Level, ServiceBreak, TrainingRecord, User
 from exam.services.certificates import china_date
 from exam.services.eligibility import eligibility_by_level
-from exam.services.facts_import import (
-    CLEAR,
-    FactsImportError,
-    apply_facts,
-    facts_template_bytes,
-    read_facts_xlsx,
-)
+from exam.services.facts_import import apply_facts
+from question_bank.facts_sheet import CLEAR, FactsImportError, read_facts_xlsx
+from question_bank.facts_template import facts_template_bytes
 
 HEADER = ["工号", "姓名", "单位", "上岗日期", "中断起止", "实习考核合格日期", "四级学时", "三级学时", "二级学时",
           "一级学时", "培训完成日期"]

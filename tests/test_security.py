@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from conftest import DEMO_PASSWORD
-from helpers import open_sitting
+from helpers import mark_fields, open_sitting
 from sqlalchemy import delete, select
 
 from exam.extensions import db
@@ -350,8 +350,9 @@ def test_a_mark_that_is_not_a_number_is_refused(client, clock):
     answer = db.session.scalars(select(Answer).where(Answer.paper_item_id == item.id)).one()
     assert answer.score is None  # awaits a trainer
     login(client, "trainer1")
-    for points in ("sNaN", "NaN", "Infinity", "1e999"):
-        page = client.post(f"/trainer/marking/{answer.id}", data={"points": points})
+    fields = [name for name, _top in mark_fields(client.get(f"/trainer/marking/{answer.id}").text)]
+    for points in ("sNaN", "NaN", "Infinity", "1e999", "١٢"):
+        page = client.post(f"/trainer/marking/{answer.id}", data=dict.fromkeys(fields, points))
         assert page.status_code == 200 and "请填写一个数字" in page.text or "得分应在" in page.text, points
         db.session.refresh(answer)
         assert answer.score is None
@@ -396,3 +397,15 @@ def test_a_nul_character_anywhere_is_refused_with_a_message(client, how):
         response = client.post(f"/trainee/attempts/{attempt_id}/answers",
                                json={"answers": [{"item": item.position, "response": "回答\x00", "seq": 1}]})
     assert response.status_code == 400 and "控制字符" in response.get_data(as_text=True)
+
+
+def test_certificate_lookups_are_rate_limited_per_address(app, client):
+    app.config["VERIFY_LIMIT"] = "5 per minute"
+    try:
+        for n in range(5):
+            assert client.get(f"/verify/VIP-L4-2026-00000{n}-X", environ_base={"REMOTE_ADDR": "203.0.113.5"}).status_code == 404
+        refused = client.get("/verify/file", query_string={"sha256": "ab" * 32}, environ_base={"REMOTE_ADDR": "203.0.113.5"})
+        assert refused.status_code == 429 and "操作过于频繁" in refused.text
+        assert client.get("/verify/VIP-L4-2026-000001-X", environ_base={"REMOTE_ADDR": "203.0.113.6"}).status_code == 404
+    finally:
+        app.config["VERIFY_LIMIT"] = "30 per minute; 300 per hour"

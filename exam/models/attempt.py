@@ -170,6 +170,8 @@ class Answer(Base):
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     marked_at: Mapped[datetime | None] = mapped_column(DateTime)
     marker_comment: Mapped[str] = mapped_column(Text, default="")
+    #: fixed at the first mark: whether two independent marks are needed (the level's 双评 setting then)
+    double_marking: Mapped[bool | None]
 
     item: Mapped[PaperItem] = relationship(back_populates="answer")
 

@@ -145,8 +145,8 @@ class ImportStatus(enum.StrEnum):
 
 
 class ImportUpload(Base):
-    """A file a trainer uploaded: kept until confirmed or discarded, so the dry run and the import
-    read the same bytes whichever app process serves the next request."""
+    """A file a trainer uploaded, with what was read from it: kept until confirmed or discarded, so the
+    dry run and the import use the same reading whichever app process serves the next request."""
 
     __tablename__ = "import_uploads"
 
@@ -161,3 +161,6 @@ class ImportUpload(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: the import's outcome (counts, keys added), shown on the upload's page afterwards
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: what was read from the file when it arrived (``question_bank.sources.read_to_json``), so the dry run
+    #: never parses the file again; cleared once the upload is imported or discarded
+    parsed: Mapped[dict[str, Any] | None] = mapped_column(deferred=True)

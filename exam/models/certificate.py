@@ -46,7 +46,7 @@ class Certificate(Base):
     #: None until a background worker has rendered the PDF (证书生成中); after that pdf and sha256 never change
     rendered_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
-    sha256: Mapped[str | None] = mapped_column(String(64))
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     #: last change (issue or revocation): other HR systems ask for certificates changed since a time
     updated_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)

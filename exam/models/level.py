@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from exam.models.base import Base, str_enum
@@ -16,6 +16,7 @@ class Level(Base):
         CheckConstraint("pass_mark >= 0 AND pass_mark <= 100", name="pass_mark_range"),
         CheckConstraint("duration_minutes > 0", name="duration_positive"),
         CheckConstraint("difficulty_tolerance >= 0 AND difficulty_tolerance <= 50", name="tolerance_range"),
+        CheckConstraint("marking_tolerance >= 0", name="marking_tolerance_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,6 +35,10 @@ class Level(Base):
     #: 申报条件 as data: {"routes": [{"name", "requires_certificate", "continuous_years", …}]}
     #: (see services.eligibility_rules); empty means the defaults of the standard
     eligibility_routes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: 双评: certification case studies are marked by two markers independently (see services.marking)
+    double_marking: Mapped[bool] = mapped_column(default=False)
+    #: two markers' totals may differ by this many points; beyond it a third marker decides
+    marking_tolerance: Mapped[float] = mapped_column(Float, default=2.0)
 
     weights: Mapped[list[AreaWeight]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     sections: Mapped[list[PaperSection]] = relationship(

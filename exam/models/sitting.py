@@ -83,3 +83,36 @@ class Enrolment(Base):
 
     sitting: Mapped[Sitting] = relationship(back_populates="enrolments")
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class ApplicationStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待审核", "approved": "已批准", "refused": "未批准", "withdrawn": "已撤回"}[self.value]
+
+
+class SittingApplication(Base):
+    """报名申请: a trainee asks to be enrolled in an upcoming sitting of their organisation; HR approves (the
+    enrolment's checks run again) or refuses with a reason. One row per trainee and sitting; applying again
+    after a refusal or a withdrawal reopens it."""
+
+    __tablename__ = "sitting_applications"
+    __table_args__ = (UniqueConstraint("sitting_id", "user_id", name="uq_sitting_applications_sitting_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sitting_id: Mapped[int] = mapped_column(ForeignKey("sittings.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[ApplicationStatus] = mapped_column(str_enum(ApplicationStatus, "application_status"), index=True)
+    applied_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: HR's written reason for a refusal (shown to the trainee)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    sitting: Mapped[Sitting] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

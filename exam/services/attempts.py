@@ -74,7 +74,7 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
         pool_paper_id, paper = taken[0], _shuffled_within_sections(taken[1], rng)
     elif mock:
         pool_paper_id, paper = None, draw_paper(session, level, rng, seen=seen, purpose=QuestionUse.PRACTICE,
-                                                exclude=_on_running_certification(session, user))
+                                                exclude=on_running_certification(session, user))
     else:
         pool_paper_id, paper = None, draw_paper(session, level, rng, seen=seen, purpose=QuestionUse.EXAM)
     attempt = Attempt(
@@ -102,7 +102,7 @@ def _hand_in_mocks(session: Session, user: User, now: datetime, settings: Certif
                      note="开始正式考试时自动交卷")
 
 
-def _on_running_certification(session: Session, user: User) -> set[int]:
+def on_running_certification(session: Session, user: User) -> set[int]:
     """Questions on the trainee's running certification papers, and those in their enemy groups."""
     ids = set(session.scalars(
         select(QuestionVersion.question_id).join(PaperItem, PaperItem.question_version_id == QuestionVersion.id)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from exam.models import Question, QuestionStatus, QuestionVersion, levels_to_mask
+from exam.models import Question, QuestionFlag, QuestionStatus, QuestionVersion, levels_to_mask
 from exam.services.bank_sync import record_from_version
+from exam.services.item_analysis import FLAG_FILTERS
 from question_bank import LEVEL_CODES, Difficulty, QuestionRecord, QuestionType, QuestionUse
 from question_bank.normalize import to_simplified
 
@@ -33,6 +34,8 @@ class BankFilter:
     use: str = ""
     status: str = ""
     source: str = ""
+    #: 被标记的题目: a key of ``FLAG_FILTERS`` (flags from item analysis a trainer has not cleared)
+    flag: str = ""
     sort: str = "key"
 
     @classmethod
@@ -46,7 +49,8 @@ class BankFilter:
             type=pick("type", {t.value for t in QuestionType}),
             difficulty=pick("difficulty", {d.value for d in Difficulty}),
             level=pick("level", set(LEVEL_CODES)), use=pick("use", {u.value for u in QuestionUse}), status=pick("status", {s.value for s in QuestionStatus}),
-            source=(args.get("source") or "").strip()[:120], sort=pick("sort", set(SORTS)) or "key",
+            source=(args.get("source") or "").strip()[:120], flag=pick("flag", set(FLAG_FILTERS)),
+            sort=pick("sort", set(SORTS)) or "key",
         )
 
     def args(self) -> dict[str, str]:
@@ -75,6 +79,9 @@ def select_questions(f: BankFilter) -> Select:
         stmt = stmt.where(Question.status == QuestionStatus(f.status))
     if f.source:
         stmt = stmt.where(Question.source.contains(f.source, autoescape=True))
+    if f.flag:
+        stmt = stmt.join(QuestionFlag, QuestionFlag.question_id == Question.id).where(
+            QuestionFlag.open_flags.op("&")(FLAG_FILTERS[f.flag][1]) != 0)
     return stmt.order_by(*SORTS[f.sort][1])
 
 
@@ -89,7 +96,7 @@ def page_of_questions(session: Session, f: BankFilter, page: int, size: int) -> 
 def iter_records(session: Session, f: BankFilter, chunk: int = 1000) -> Iterator[QuestionRecord]:
     """Every matching question's current version as a bank record, read in chunks."""
     for question, version in session.execute(select_questions(f).execution_options(yield_per=chunk)):
-        yield record_from_version(question.key, version, question.enemy_group)
+        yield record_from_version(question.key, version)
 
 
 def sources(session: Session) -> list[str]:

@@ -1,18 +1,20 @@
-"""Certificates: numbered, rendered once with WeasyPrint, stored with their SHA-256, never re-rendered."""
+"""Certificates: numbered, rendered once with WeasyPrint and signed, stored with their SHA-256, never re-rendered."""
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
 import os
+import re
 import secrets
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import segno
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
@@ -29,11 +31,15 @@ from exam.models import Attempt, Certificate, CertificateSerial, record_audit
 from exam.services.numbering import format_number, parse_serial
 from question_bank.cells import csv_cell, looks_like_formula
 
+if TYPE_CHECKING:
+    from exam.services.signing import CertificateSigner
+
 #: bump when templates/certificates/certificate.html changes; stored on every certificate issued with it.
 #: Certificates already issued keep their stored PDF (and version): a template change affects only future ones.
-TEMPLATE_VERSION = "2026.1"
+TEMPLATE_VERSION = "2026.2"
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 CHINA_OFFSET = timedelta(hours=8)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -153,25 +159,32 @@ def issue_certificate(session: Session, attempt: Attempt, now: datetime, setting
     raise RuntimeError("could not allocate a certificate number")
 
 
-def render_issued_certificate(session: Session, cert_id: int, now: datetime) -> bool:
-    """Render one issued certificate's PDF from its recorded values and store it with its SHA-256.
+def render_issued_certificate(session: Session, cert_id: int, now: datetime,
+                              signer: CertificateSigner | None = None) -> bool:
+    """Render one issued certificate's PDF from its recorded values, sign it, and store it with its SHA-256.
 
     Runs in a worker. Once rendered, a certificate is never rendered again: the row is taken with
     ``FOR UPDATE SKIP LOCKED`` and only while ``rendered_at`` is empty, so two workers handed the same
-    job (or a job and the sweep) render it once. Returns whether this call rendered it.
+    job (or a job and the sweep) render it once. The stored bytes and hash are those of the signed file.
+    ``signer`` defaults to the app's (``EXAM_SIGNING_KEY`` / ``EXAM_SIGNING_CERT``, or the instance's
+    demonstration pair): the worker and the CLI run inside an app context. Returns whether this call rendered it.
     """
+    if signer is None:
+        from exam.services.signing import configured_signer
+
+        signer = configured_signer()  # before taking the row: the first call of a process reads (or makes) the key
     cert = session.scalars(
         select(Certificate).where(Certificate.id == cert_id, Certificate.rendered_at.is_(None))
         .with_for_update(skip_locked=True)
     ).one_or_none()
     if cert is None or cert.render_values is None:
         return False
-    pdf = render_certificate_pdf(cert.render_values)
+    pdf = signer.sign(render_certificate_pdf(cert.render_values), cert.number)
     cert.pdf, cert.sha256, cert.rendered_at = pdf, hashlib.sha256(pdf).hexdigest(), now
     cert.template_version = TEMPLATE_VERSION
     session.flush()
     record_audit(session, at=now, actor_id=None, action="certificate.render", entity=cert, number=cert.number,
-                 sha256=cert.sha256, template_version=TEMPLATE_VERSION)
+                 sha256=cert.sha256, template_version=TEMPLATE_VERSION, signed_by=signer.subject)
     return True
 
 
@@ -205,6 +218,21 @@ def find_by_code_or_number(session: Session, token: str) -> Certificate | None:
     if cert is None:
         cert = session.scalars(select(Certificate).where(Certificate.number == token.upper())).one_or_none()
     return cert
+
+
+def normalize_sha256(text: str) -> str | None:
+    """A pasted SHA-256 as 64 lowercase hex digits (spaces, line breaks, capitals and full-width characters
+    tolerated), or None when it is not one."""
+    if len(text) > 256:
+        return None
+    compact = "".join(unicodedata.normalize("NFKC", text).split()).lower()
+    return compact if _SHA256.fullmatch(compact) else None
+
+
+def find_by_sha256(session: Session, digest: str) -> Certificate | None:
+    """The certificate whose stored (signed) PDF has this SHA-256 (lowercase hex), if any."""
+    return session.scalars(select(Certificate).where(Certificate.sha256 == digest).order_by(Certificate.id)
+                           .limit(1)).first()
 
 
 def certificate_record(cert: Certificate, today: date, settings: CertificateSettings) -> dict:

@@ -36,9 +36,14 @@ ACCOUNTS = [
     ("trainee1", "王喆", (Role.TRAINEE,), "CT-GD-GZ"),  # 1½ years in the job: L4, then L3 by route A
     ("trainee2", "李玥", (Role.TRAINEE,), "CT-GD-SZ"),  # six years, one break: L3 by route B
     ("trainer1", "陈堃", (Role.TRAINER,), "CT-GD"),
+    ("trainer2", "周航", (Role.TRAINER,), "CT-JS"),  # the second marker of 双评 (another province)
     ("hr1", "赵昇", (Role.HR,), "CT-GD"),
     ("admin1", "系统管理员", (Role.ADMIN,), "CT"),
 ]
+
+
+#: 工号 of the demo trainees, so HR can try finding people by employee number
+EMPLOYEE_NUMBERS = {"trainee1": "GZ0420011", "trainee2": "SZ0430027"}
 
 
 def ensure_organizations(session: Session) -> dict[str, Organization]:
@@ -86,7 +91,7 @@ def load_demo(session: Session, now: datetime, password: str) -> str:
         for username, name, roles, org in ACCOUNTS:
             job_start, training, breaks = FACTS.get(username, (date(2020, 3, 1), {}, []))
             user = User(username=username, full_name=name, organization=orgs[org], created_at=now,
-                        job_start_date=job_start, password_hash="")
+                        job_start_date=job_start, password_hash="", employee_no=EMPLOYEE_NUMBERS.get(username))
             user.set_password(password)
             user.roles = [UserRole(role=r) for r in roles]
             session.add(user)

@@ -1,4 +1,4 @@
-"""Grading: automatic for objective items, trainer marking for the rest, then the final result."""
+"""Grading: automatic for objective items, trainer marking for the rest (services.marking), then the final result."""
 from __future__ import annotations
 
 import json
@@ -14,11 +14,8 @@ from exam.models import (
     Attempt,
     AttemptKind,
     AttemptState,
-    IllegalTransition,
     PaperItem,
-    User,
     answers_by_item,
-    record_audit,
 )
 from exam.services.certificates import CertificateSettings, issue_certificate
 from exam.services.qtypes import qtype
@@ -95,7 +92,8 @@ def grade_attempt(session: Session, attempt: Attempt, now: datetime, settings: C
         _finalize(session, attempt, round(sum(scores.values()), 2), now, settings)
 
 
-def _finalize_if_complete(session: Session, attempt: Attempt, now: datetime, settings: CertificateSettings) -> None:
+def finalize_if_complete(session: Session, attempt: Attempt, now: datetime, settings: CertificateSettings) -> None:
+    """Grade the attempt once every answer has its score (the last open answer's mark decided)."""
     scores = session.scalars(select(Answer.score).where(Answer.attempt_id == attempt.id)).all()
     if len(scores) < len(attempt.items) or any(s is None for s in scores):
         return
@@ -107,25 +105,6 @@ def _finalize(session: Session, attempt: Attempt, score: float, now: datetime, s
     session.flush()
     if attempt.passed and attempt.kind is AttemptKind.CERTIFICATION:
         issue_certificate(session, attempt, now, settings)
-
-
-def mark_answer(session: Session, answer: Answer, points: float, comment: str, marker: User, now: datetime,
-                settings: CertificateSettings) -> None:
-    """A trainer's mark for a short-answer or case-study item, within the item's maximum."""
-    item = answer.item
-    attempt = item.attempt
-    if attempt.state not in (AttemptState.SUBMITTED, AttemptState.EXPIRED):
-        raise IllegalTransition("该试卷已定分, 不能再修改评分。")
-    if not item.type.is_manual:
-        raise IllegalTransition("客观题由系统自动评分。")
-    if not 0 <= points <= item.points:
-        raise IllegalTransition(f"得分应在 0 到 {item.points} 分之间。")
-    answer.score, answer.marker_comment, answer.marked_by_id, answer.marked_at = (
-        float(points), comment.strip(), marker.id, now)
-    session.flush()
-    record_audit(session, at=now, actor_id=marker.id, action="answer.mark", entity=answer,
-                 attempt_id=attempt.id, position=item.position, points=float(points))
-    _finalize_if_complete(session, attempt, now, settings)
 
 
 def pending_marking(session: Session) -> list[Answer]:
@@ -143,14 +122,19 @@ class AreaResult:
     area: str
     earned: float
     possible: int
+    #: points of this area's open items still waiting for a trainer (the result is provisional until 0)
+    awaiting: int = 0
 
 
 def area_results(session: Session, attempt: Attempt) -> list[AreaResult]:
     answers = answers_by_item(session, attempt.id)
     earned: dict[str, float] = defaultdict(float)
     possible: dict[str, int] = defaultdict(int)
+    awaiting: dict[str, int] = defaultdict(int)
     for item in attempt.items:
         possible[item.area_code] += item.points
         a = answers.get(item.id)
         earned[item.area_code] += (a.score or 0.0) if a else 0.0
-    return [AreaResult(area, round(earned[area], 2), possible[area]) for area in sorted(possible)]
+        if a is not None and a.score is None:
+            awaiting[item.area_code] += item.points
+    return [AreaResult(area, round(earned[area], 2), possible[area], awaiting[area]) for area in sorted(possible)]

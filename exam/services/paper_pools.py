@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -27,11 +28,23 @@ from exam.models import (
     QuestionVersion,
     record_audit,
 )
-from exam.services.assembly import Paper, PaperEntry
+from exam.services.assembly import AssemblyError, Paper, PaperEntry
+from exam.services.item_analysis import Flag
 from exam.services.papers import bank_candidates, level_rules
 from exam.services.pools import DEFAULT_POOL_SIZE, ItemStats, assemble_pool, expected_score
+from exam.services.sitting_analysis import flagged_question_ids
 from exam.services.version_cache import load_pool_papers
 from question_bank import Difficulty, QuestionType, QuestionUse
+
+
+@dataclass
+class FlaggedLeftOut(AssemblyError):
+    """The bank could not fill the pool without the questions left out for negative discrimination."""
+
+    left_out: int = 0
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} (已排除 {self.left_out} 道负区分度、尚未解除标记的题目)"
 
 
 def item_stats(session: Session, question_ids: Iterable[int] | None = None) -> dict[int, ItemStats]:
@@ -64,15 +77,24 @@ def active_pool(session: Session, level: Level) -> PaperPool | None:
 def build_pool(session: Session, level: Level, *, size: int = DEFAULT_POOL_SIZE, seed: int, now: datetime,
                actor_id: int | None, tolerance: float = 0.01) -> PaperPool:
     """Assemble and store ``size`` parallel papers for ``level`` from the exam-usable questions (考试 and 两者:
-    pools serve certification attempts only); the level's previous pool is retired."""
-    bank = bank_candidates(session, level.code, QuestionUse.EXAM)
+    pools serve certification attempts only), leaving out questions flagged by item analysis with negative
+    discrimination that no trainer has cleared; the level's previous pool is retired."""
+    flagged = flagged_question_ids(session, Flag.NEGATIVE)
+    bank = [c for c in bank_candidates(session, level.code, QuestionUse.EXAM) if c.question_id not in flagged]
     stats = item_stats(session)
-    pool = assemble_pool(level_rules(level), bank, random.Random(seed), size=size, stats=stats, tolerance=tolerance)
+    try:
+        pool = assemble_pool(level_rules(level), bank, random.Random(seed), size=size, stats=stats,
+                             tolerance=tolerance)
+    except AssemblyError as exc:
+        if not flagged:
+            raise
+        raise FlaggedLeftOut(exc.level, exc.shortages, len(flagged)) from exc
     r = pool.report
     report = {"size": r.size, "expected_scores": r.expected_scores, "spread": round(r.spread, 4),
               "mean_overlap": r.mean_overlap, "max_overlap": r.max_overlap, "max_exposure": r.max_exposure,
               "over_target": r.over_target, "questions": len(r.exposure),
-              "with_statistics": sum(1 for q in r.exposure if q in stats and stats[q].responses >= 30)}
+              "with_statistics": sum(1 for q in r.exposure if q in stats and stats[q].responses >= 30),
+              "left_out_flagged": len(flagged)}
     session.execute(update(PaperPool).where(PaperPool.level_id == level.id, PaperPool.status == PoolStatus.ACTIVE)
                     .values(status=PoolStatus.RETIRED))
     stored = PaperPool(level_id=level.id, status=PoolStatus.ACTIVE, seed=seed, size=size, created_at=now,

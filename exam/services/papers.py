@@ -5,10 +5,19 @@ import random
 from collections.abc import Iterable
 from dataclasses import replace
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import Row, select, text, union
 from sqlalchemy.orm import Session
 
-from exam.models import Attempt, BankCell, Level, PaperItem, Question, QuestionStatus, QuestionVersion
+from exam.models import (
+    Attempt,
+    BankCell,
+    Level,
+    PaperItem,
+    PracticeResponse,
+    Question,
+    QuestionStatus,
+    QuestionVersion,
+)
 from exam.services.assembly import (
     Candidate,
     Cell,
@@ -200,13 +209,14 @@ def level_by_code(session: Session, code: str) -> Level | None:
 
 
 def seen_questions(session: Session, user_id: int, level: Level) -> set[int]:
-    """Questions this trainee has had on papers of this level before (any version)."""
-    return set(session.scalars(
-        select(QuestionVersion.question_id).distinct()
-        .join(PaperItem, PaperItem.question_version_id == QuestionVersion.id)
-        .join(Attempt, Attempt.id == PaperItem.attempt_id)
-        .where(Attempt.user_id == user_id, Attempt.level_id == level.id)
-    ))
+    """Questions this trainee has had on papers of this level before (any version), and those they practised
+    (专项练习 shows the key at once, whatever the level)."""
+    on_papers = (select(QuestionVersion.question_id)
+                 .join(PaperItem, PaperItem.question_version_id == QuestionVersion.id)
+                 .join(Attempt, Attempt.id == PaperItem.attempt_id)
+                 .where(Attempt.user_id == user_id, Attempt.level_id == level.id))
+    practised = select(PracticeResponse.question_id).where(PracticeResponse.user_id == user_id)
+    return set(session.scalars(union(on_papers, practised)))
 
 
 def draw_paper(session: Session, level: Level, rng: random.Random, seen: set[int] | None = None, *,

@@ -6,11 +6,10 @@ paper item's ``option_order`` on the way in and out.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any, ClassVar
 
 from question_bank import QuestionType
+from question_bank.normalize import fold_answer
 from question_bank.records import BLANK_RE, OPTION_LETTERS
 
 
@@ -124,13 +123,8 @@ class Multiple(Single):
         return 0.0
 
 
-_PUNCT_RE = re.compile(r"[\s\u3000]+")
-
-
-def normalize_blank(text: str) -> str:
-    """Full/half width folded (NFKC), case folded, spaces and punctuation removed."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in _PUNCT_RE.sub("", folded) if not unicodedata.category(ch).startswith("P"))
+#: full/half width folded (NFKC), case folded, spaces and punctuation removed (shared with the bank linter)
+normalize_blank = fold_answer
 
 
 class FillBlank(QType):

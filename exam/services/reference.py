@@ -55,6 +55,9 @@ SECTIONS: dict[QuestionType, tuple[tuple[int, int], ...]] = {
 
 DIFFICULTY_MIX = {Difficulty.EASY: 30, Difficulty.MEDIUM: 50, Difficulty.HARD: 20}
 PASS_MARK = 60
+#: 双评: the levels whose paper holds case studies have them marked twice; totals further apart than
+#: this many points go to a third marker
+MARKING_TOLERANCE = 2.0
 
 
 def load_reference_data(session: Session) -> bool:
@@ -72,7 +75,8 @@ def load_reference_data(session: Session) -> bool:
             continue
         level = Level(code=code, name=name, rank=rank, duration_minutes=minutes, pass_mark=PASS_MARK,
                       difficulty_tolerance=5, multiple_partial_credit=False, certificate_validity_years=3,
-                      training_hours=hours)
+                      training_hours=hours, double_marking=bool(SECTIONS[T.CASE_STUDY][col][0]),
+                      marking_tolerance=MARKING_TOLERANCE)
         level.weights = [AreaWeight(area_code=a, percent=w[col]) for a, w in WEIGHTS.items()]
         level.sections = [
             PaperSection(type=t, count=s[col][0], points=s[col][1], position=i)

@@ -25,6 +25,9 @@ class RulesEdit:
     pass_mark: int
     multiple_partial_credit: bool
     certificate_validity_years: int
+    #: 双评 of certification case studies, and the points two marks may differ before a third decides
+    double_marking: bool = False
+    marking_tolerance: float = 2.0
 
     @property
     def total_points(self) -> int:
@@ -46,6 +49,7 @@ def rules_of(level: Level) -> RulesEdit:
         tolerance=level.difficulty_tolerance, duration_minutes=level.duration_minutes, pass_mark=level.pass_mark,
         multiple_partial_credit=level.multiple_partial_credit,
         certificate_validity_years=level.certificate_validity_years,
+        double_marking=level.double_marking, marking_tolerance=level.marking_tolerance,
     )
 
 
@@ -75,6 +79,8 @@ def check_rules(edit: RulesEdit) -> list[str]:
         problems.append(f"合格线应在 0 到总分 {total_points} 之间")
     if not 1 <= edit.certificate_validity_years <= 20:
         problems.append("证书有效期应在 1–20 年之间")
+    if not 0 <= edit.marking_tolerance <= max(1, total_points) or (edit.marking_tolerance * 2) % 1:
+        problems.append(f"双评允许分差应在 0 到 {max(1, total_points)} 分之间, 且为 0.5 分的整数倍")
     return problems
 
 
@@ -98,6 +104,7 @@ def apply_rules(session: Session, level: Level, edit: RulesEdit, *, actor_id: in
     level.difficulty_tolerance, level.duration_minutes = edit.tolerance, edit.duration_minutes
     level.pass_mark, level.multiple_partial_credit = edit.pass_mark, edit.multiple_partial_credit
     level.certificate_validity_years = edit.certificate_validity_years
+    level.double_marking, level.marking_tolerance = edit.double_marking, edit.marking_tolerance
     session.flush()
     record_audit(session, at=now, actor_id=actor_id, action="level.rules", entity=level, level=level.code,
                  changed=changed, before=_plain(before, changed), after=_plain(edit, changed))

@@ -35,7 +35,8 @@ from exam.services.eligibility import eligibility_of_many
 from exam.services.grading import finalize_overdue
 from exam.services.papers import level_feasibility
 from question_bank import BankError
-from question_bank.xlsx import cell_text, nfkc, open_workbook
+from question_bank.uploads import Source, TooManyRows, UploadRefused, read_limited
+from question_bank.xlsx import cell_text, nfkc, open_workbook, sheet_rows
 
 #: the most extra time HR may grant one trainee (the database checks it too)
 MAX_EXTRA_MINUTES = 600
@@ -212,26 +213,38 @@ def _by_username_or_number(session: Session, keys: list[str]) -> dict[str, User]
 _ID_HEADERS = ("工号", "员工编号", "员工号", "用户名", "账号", "帐号")
 
 
-def read_enrolment_xlsx(session: Session, data: bytes, filename: str = "") -> tuple[list[tuple[User, int]],
-                                                                                   list[Refusal]]:
+def read_enrolment_xlsx(session: Session, source: Source, filename: str = "") -> tuple[list[tuple[User, int]],
+                                                                                    list[Refusal]]:
     """The trainees listed in an .xlsx (first sheet; a header row with 工号 or 用户名, other columns
-    ignored); unknown numbers come back as refusals with their row."""
+    ignored), read within the bounds of ``question_bank.uploads``; unknown numbers come back as
+    refusals with their row."""
     where = f"文件 {filename}" if filename else "文件"
+    names: list[str] = []
+    column: int | None = None
+    wanted: list[tuple[int, str]] = []
     try:
-        with open_workbook(data, filename or "名单", then="上传") as wb:
-            rows = list(wb.worksheets[0].iter_rows(values_only=True))
+        data, name = read_limited(source, filename or "名单")
+        with open_workbook(data, name, then="上传") as wb:
+            rows = sheet_rows(wb.worksheets[0], name)
+            first, header = next(rows, (1, ()))
+            if first != 1:  # the header must be row 1
+                header = ()
+            names = [re.sub(r"\s+", "", nfkc(cell_text(h))) for h in header]
+            column = next((i for i, h in enumerate(names) if h in _ID_HEADERS), None)
+            if column is not None:
+                for number, row in rows:
+                    text = cell_text(row[column] if column < len(row) else None)  # 工号 typed as a number: no ".0"
+                    if text:
+                        wanted.append((number, text))
+    except TooManyRows as exc:
+        raise SittingError(f"{where}人数过多 (到第 {exc.row} 行已超过 {exc.limit} 行), 一次最多 {MAX_ENROL_NAMES} 人, "
+                           "请拆分后分批上传") from None
+    except UploadRefused as exc:
+        raise SittingError(str(exc)) from None
     except BankError as exc:
         raise SittingError(f"名单不是 .xlsx 工作簿或已损坏: {exc}") from None
-    header = rows[0] if rows else ()
-    names = [re.sub(r"\s+", "", nfkc(cell_text(h))) for h in header]
-    column = next((i for i, h in enumerate(names) if h in _ID_HEADERS), None)
     if column is None:
         raise SittingError(f"{where}第 1 行须有列名“工号”或“用户名”, 实际为: {', '.join(n for n in names if n) or '空'}")
-    wanted: list[tuple[int, str]] = []
-    for number, row in enumerate(rows[1:], start=2):
-        text = cell_text(row[column] if column < len(row) else None)  # 工号 typed as a number: no ".0"
-        if text:
-            wanted.append((number, text))
     header_name = names[column]
     if len(wanted) > MAX_ENROL_NAMES:
         raise SittingError(f"{where}列出 {len(wanted)} 人, 一次最多 {MAX_ENROL_NAMES} 人, 请拆分后分批上传")
@@ -364,23 +377,25 @@ def unlock_password(session: Session, enrolment: Enrolment, now: datetime, actor
                  sitting_id=enrolment.sitting_id, failures=enrolment.password_failures)
 
 
-def mock_refusals(session: Session, user: User, levels: Iterable[Level], now: datetime) -> dict[int, str]:
-    """Level id → why the trainee may not start a mock exam there now: a certification attempt at that
-    level is running, or an enrolment at that level has its window open (a mock's per-area score would
-    give away keys of the certification paper). Levels without a reason are absent."""
+def mock_refusals(session: Session, user: User, levels: Iterable[Level], now: datetime,
+                  activity: str = "模拟考试") -> dict[int, str]:
+    """Level id → why the trainee may not start a mock exam (or another ``activity`` that shows keys: 专项练习,
+    错题本, a mock's review) there now: a certification attempt at that level is running, or an enrolment at
+    that level has its window open (a mock's per-area score would give away keys of the certification paper).
+    Levels without a reason are absent."""
     by_id = {lv.id: lv for lv in levels}
     out: dict[int, str] = {}
     for level_id, deadline in session.execute(select(Attempt.level_id, Attempt.deadline_at).where(
             Attempt.user_id == user.id, Attempt.level_id.in_(by_id), Attempt.kind == AttemptKind.CERTIFICATION,
             Attempt.state == AttemptState.IN_PROGRESS, Attempt.deadline_at > now)):
         out[level_id] = (f"您的{by_id[level_id].name}正式考试正在进行 (至 {cn(deadline)}), "
-                         f"交卷前不能参加{by_id[level_id].name}模拟考试")
+                         f"交卷前不能参加{by_id[level_id].name}{activity}")
     for level_id, name, ends_at in session.execute(
             select(Sitting.level_id, Sitting.name, Sitting.ends_at).join(Enrolment, Enrolment.sitting_id == Sitting.id)
             .where(Enrolment.user_id == user.id, Sitting.level_id.in_(by_id), Sitting.starts_at <= now,
                    Sitting.ends_at > now).order_by(Sitting.ends_at.desc())):
         out.setdefault(level_id, f"您报名的{name}正在开考 (开考窗口至 {cn(ends_at)}), "
-                                 f"窗口关闭前不能参加{by_id[level_id].name}模拟考试")
+                                 f"窗口关闭前不能参加{by_id[level_id].name}{activity}")
     return out
 
 

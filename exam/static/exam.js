@@ -67,7 +67,15 @@
     const nav = document.getElementById("nav-" + section.dataset.position);
     nav.classList.toggle("answered", answered(read(section)));
     nav.classList.toggle("flagged", section.querySelector(".flag-box").checked);
+    summary.textContent = "(已答 " + root.querySelectorAll(".nav-grid .nav.answered").length + " / " + sections.length + ")";
   }
+
+  // On a phone (or at high zoom) the navigator folds away above the questions; picking a number folds it again.
+  const navBox = document.getElementById("navigator");
+  const summary = document.getElementById("nav-summary");
+  const narrow = window.matchMedia("(max-width: 760px)");
+  if (narrow.matches) navBox.open = false;
+  navBox.addEventListener("click", (ev) => { if (ev.target.matches("a.nav") && narrow.matches) navBox.open = false; });
 
   function changed(section) {
     if (finished) return;

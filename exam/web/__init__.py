@@ -9,9 +9,25 @@ from exam.services.certificates import CHINA_OFFSET
 
 
 def register_blueprints(app: Flask) -> None:
-    from exam.web import admin, api, auth, bank, hr, hr_facts, public, rules, sittings, trainee, trainer
+    from exam.web import (
+        admin,
+        analysis,
+        api,
+        auth,
+        bank,
+        hr,
+        hr_facts,
+        hr_overview,
+        learning,
+        public,
+        rules,
+        sittings,
+        trainee,
+        trainer,
+    )
 
-    for module in (auth, public, trainee, trainer, bank, rules, hr, hr_facts, sittings, admin, api):
+    for module in (auth, public, trainee, learning, trainer, bank, rules, hr, hr_overview, hr_facts, sittings, admin,
+                   api, analysis):
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.account)
 
@@ -36,6 +52,15 @@ def register_blueprints(app: Flask) -> None:
         response.status_code, response.headers["Retry-After"] = 503, "2"
         return response
 
+    from exam.web import audit_labels
+
+    audit_labels.init_app(app)
+
+    @app.template_filter("source_label")
+    def source_label(source: str) -> str:
+        """Where a question came from, as trainers read it (the starter bank is stored as "starter")."""
+        return SOURCE_LABELS.get(source, source)
+
     @app.template_filter("cn_time")
     def cn_time(value: datetime | None) -> str:
         """Stored UTC → China Standard Time for display."""
@@ -52,6 +77,10 @@ def register_blueprints(app: Flask) -> None:
     @app.template_filter("points")
     def points(value: float | None) -> str:
         return "—" if value is None else f"{value:g}"
+
+
+#: stored question sources shown by another name
+SOURCE_LABELS = {"starter": "初始题库"}
 
 
 def _area_name(code: str) -> str:

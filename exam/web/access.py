@@ -104,7 +104,7 @@ def public(bp: Blueprint) -> None:
 
 
 def home_for(user: User) -> str:
-    for role, endpoint in ((Role.ADMIN, "admin.index"), (Role.HR, "hr.certificates"),
+    for role, endpoint in ((Role.ADMIN, "admin.index"), (Role.HR, "hr_overview.index"),
                            (Role.TRAINER, "trainer.index"), (Role.TRAINEE, "trainee.dashboard")):
         if user.has_role(role):
             return url_for(endpoint)

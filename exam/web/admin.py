@@ -29,7 +29,8 @@ def index():  # noqa: ANN201
     users = db.session.scalars(select(User).order_by(User.username)).all()
     levels = db.session.scalars(select(Level).order_by(Level.rank.desc())).all()
     events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(100)).all()
-    return render_template("admin/index.html", users=users, levels=levels, events=events)
+    actors = {u.id: u.full_name for u in users}
+    return render_template("admin/index.html", users=users, levels=levels, events=events, actors=actors)
 
 
 @bp.route("/eligibility", methods=["GET", "POST"])

@@ -1,7 +1,6 @@
 """The trainer's question bank: list, create, edit with versions, retire, import with a dry run, export."""
 from __future__ import annotations
 
-import hashlib
 from io import BytesIO
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -31,11 +30,24 @@ from exam.services.bank_edit import (
     find_duplicates,
     set_enemy_group,
 )
-from exam.services.bank_import import ImportOptions, ImportRefused, apply_import, plan_import, read_file
+from exam.services.bank_import import (
+    ImportOptions,
+    ImportRefused,
+    apply_import,
+    categories_of,
+    finish_upload,
+    plan_import,
+    store_upload,
+    upload_source,
+)
+from exam.services.bank_lint import DEFAULT_STATUSES, lint_bank, lint_question
 from exam.services.bank_query import SORTS, BankFilter, count_questions, iter_records, page_of_questions, sources
 from exam.services.bank_sync import changed_fields, record_from_version
+from exam.services.item_analysis import FLAG_FILTERS, FLAG_LABELS
 from exam.services.qtypes import qtype
+from exam.services.sitting_analysis import open_flags
 from exam.web.access import guard
+from exam.web.analysis import question_stats
 from exam.web.bank_forms import (
     ImportChoicesForm,
     QuestionForm,
@@ -46,8 +58,14 @@ from exam.web.bank_forms import (
     record_from_form,
 )
 from exam.web.inputs import page_arg, small_int
-from question_bank import AREA_CODES, LEVEL_CODES, Difficulty, QuestionType, QuestionUse, dumps_bank
+from question_bank import AREA_CODES, LEVEL_CODES, BankError, Difficulty, QuestionType, QuestionUse, dumps_bank
+from question_bank.lint import RULES
+from question_bank.lint import thresholds as lint_thresholds
+from question_bank.moodle import write_moodle
 from question_bank.normalize import stem_fingerprint
+from question_bank.qti import write_qti
+from question_bank.sources import ACCEPT, LABELS
+from question_bank.uploads import upload_limits
 from question_bank.xlsx import write_template, write_xlsx
 
 bp = Blueprint("bank", __name__, url_prefix="/trainer")
@@ -57,7 +75,6 @@ PAGE_SIZE = 50
 FIELD_LABELS = {"type": "题型", "area": "领域", "difficulty": "难度", "levels": "等级", "use": "用途", "stem": "题干",
                 "options": "选项", "answer": "答案", "explanation": "解析", "tags": "标签"}
 IMPORT_PAGE_SIZE = 200
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 @bp.app_template_filter("field_label")
@@ -70,21 +87,30 @@ def questions():  # noqa: ANN201
     """The bank, searchable, filtered and sorted, a page at a time."""
     f = BankFilter.from_args(request.args)
     page = page_arg()
-    return render_template("bank/questions.html", f=f, rows=page_of_questions(db.session, f, page, PAGE_SIZE),
+    rows = page_of_questions(db.session, f, page, PAGE_SIZE)
+    return render_template("bank/questions.html", f=f, rows=rows, flags=open_flags(db.session, [q.id for q, _v in rows]),
                            total=count_questions(db.session, f), page=page, page_size=PAGE_SIZE, sorts=SORTS,
                            sources=sources(db.session), types=list(QuestionType), difficulties=list(Difficulty),
                            statuses=list(QuestionStatus), status_labels=STATUS_LABELS, levels=LEVEL_CODES,
-                           uses=list(QuestionUse), area_codes=AREA_CODES, qtype=qtype)
+                           uses=list(QuestionUse), area_codes=AREA_CODES, qtype=qtype,
+                           flag_filters=FLAG_FILTERS, flag_labels=FLAG_LABELS)
 
 
-@bp.route("/questions/export.<any(xlsx, json):fmt>")
+@bp.route("/questions/export.<any(xlsx, json, xml, zip):fmt>")
 def export(fmt: str):  # noqa: ANN201
-    """The filtered selection as the import template (.xlsx) or the bank format (.json)."""
+    """The filtered selection as the import template (.xlsx), the bank format (.json), Moodle XML (.xml)
+    or an IMS QTI 2.1 content package (.zip)."""
     records = list(iter_records(db.session, BankFilter.from_args(request.args)))
     stamp = clock.now().strftime("%Y%m%d-%H%M")
     if fmt == "json":
         data = BytesIO(dumps_bank(records).encode("utf-8"))
         return send_file(data, mimetype="application/json", as_attachment=True, download_name=f"题库-{stamp}.json")
+    if fmt == "xml":
+        return send_file(BytesIO(write_moodle(records)), mimetype="application/xml", as_attachment=True,
+                         download_name=f"题库-{stamp}-moodle.xml")
+    if fmt == "zip":
+        return send_file(BytesIO(write_qti(records)), mimetype="application/zip", as_attachment=True,
+                         download_name=f"题库-{stamp}-qti21.zip")
     out = BytesIO()
     write_xlsx(records, out)
     out.seek(0)
@@ -126,8 +152,10 @@ def question(question_id: int):  # noqa: ANN201
     ).all()
     authors = dict(db.session.execute(select(User.id, User.full_name).where(
         User.id.in_({v.created_by_id for v in versions if v.created_by_id}))).all())
+    findings, linked = lint_question(db.session, q)
     return render_template("bank/question.html", q=q, versions=versions, changes=changes, used=used, events=events,
-                           authors=authors, qtype=qtype, status_labels=STATUS_LABELS, form=StatusForm())
+                           authors=authors, qtype=qtype, status_labels=STATUS_LABELS, form=StatusForm(),
+                           findings=findings, linked=linked, rules=RULES, stats=question_stats(q))
 
 
 @bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
@@ -168,6 +196,27 @@ def set_status(question_id: int):  # noqa: ANN201
     return redirect(url_for(".question", question_id=q.id))
 
 
+#: the report page's choice of questions: value → (label, statuses)
+LINT_SCOPES = {
+    "": ("启用和草稿", DEFAULT_STATUSES),
+    "active": ("仅启用", (QuestionStatus.ACTIVE,)),
+    "all": ("全部 (含停用)", tuple(QuestionStatus)),
+}
+#: findings listed per rule on the report page (the CLI prints all)
+LINT_SHOWN_PER_RULE = 300
+
+
+@bp.route("/lint")
+def lint_report():  # noqa: ANN201
+    """题库体检: the whole bank's rates beside chance and every finding grouped by rule, linked to the items."""
+    scope = request.args.get("status", "")
+    if scope not in LINT_SCOPES:
+        scope = ""
+    result = lint_bank(db.session, LINT_SCOPES[scope][1])
+    return render_template("bank/lint.html", result=result, report=result.report, rules=RULES, scope=scope,
+                           scopes=LINT_SCOPES, shown=LINT_SHOWN_PER_RULE, t=lint_thresholds)
+
+
 def _duplicates_of(stem: str) -> list[Question]:
     keys = find_duplicates(db.session, [stem]).get(stem_fingerprint(stem), [])
     return list(db.session.scalars(select(Question).where(Question.key.in_(keys)))) if keys else []
@@ -181,20 +230,19 @@ def imports():  # noqa: ANN201
     """Upload a file; it is stored and shown as a dry run before anything is written to the bank."""
     form = UploadForm()
     if form.validate_on_submit():
-        data = form.file.data.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            flash(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB, 请拆分后再导入。", "error")
+        try:
+            upload = store_upload(db.session, form.file.data, form.file.data.filename or "upload",
+                                  actor_id=current_user.id, now=clock.now())
+        except BankError as exc:  # nothing was stored
+            db.session.rollback()
+            flash(f"未上传: {exc}", "error")
             return redirect(url_for(".imports"))
-        upload = ImportUpload(filename=(form.file.data.filename or "upload")[:255], content=data, size=len(data),
-                              sha256=hashlib.sha256(data).hexdigest(), created_at=clock.now(),
-                              created_by_id=current_user.id, summary={})
-        db.session.add(upload)
         db.session.commit()
         return redirect(url_for(".import_preview", upload_id=upload.id))
     recent = db.session.execute(
         select(ImportUpload, User.full_name).join(User, User.id == ImportUpload.created_by_id)
         .order_by(ImportUpload.created_at.desc()).limit(20)).all()
-    return render_template("bank/imports.html", form=form, recent=recent)
+    return render_template("bank/imports.html", form=form, recent=recent, accept=ACCEPT, limits=upload_limits())
 
 
 @bp.route("/imports/template.xlsx")
@@ -219,7 +267,20 @@ def _options(choices: dict) -> ImportOptions:
         levels=tuple(choices.get("levels") or LEVEL_CODES), status=QuestionStatus(choices.get("status", "active")),
         area_overrides={int(k): v for k, v in choices.get("areas", {}).items()},
         skip=frozenset(choices.get("skip", [])), keep_duplicates=frozenset(choices.get("keep", [])),
+        category_areas=dict(choices.get("categories", {})),
     )
+
+
+def _merge_categories(choices: dict, categories: list[str]) -> None:
+    """The posted category → area choices (``category_<n>``, n the category's place in the file)."""
+    mapping = dict(choices.get("categories", {}))
+    for n, name in enumerate(categories):
+        if f"category_{n}" not in request.form:
+            continue
+        area = request.form.get(f"category_{n}", "").strip().upper()
+        if area in AREA_CODES or area == "":
+            mapping[name] = area  # "" : the trainer wants no area for the category (each item on its own)
+    choices["categories"] = mapping
 
 
 def _merge_choices(upload: ImportUpload, form: ImportChoicesForm, count: int) -> dict:
@@ -247,10 +308,11 @@ def import_preview(upload_id: int):  # noqa: ANN201
     upload = _upload(upload_id)
     if upload.status is not ImportStatus.PENDING:
         return render_template("bank/import_done.html", upload=upload)
-    source = read_file(upload.content, upload.filename)
+    source = upload_source(upload)
     form = ImportChoicesForm()
     if form.validate_on_submit():
         choices = _merge_choices(upload, form, len(source.entries))
+        _merge_categories(choices, categories_of(source))
         upload.summary = {**upload.summary, "choices": choices}
         if request.form.get("action") == "import":
             plan = plan_import(db.session, source, upload.filename, _options(choices))
@@ -260,7 +322,7 @@ def import_preview(upload_id: int):  # noqa: ANN201
                 db.session.rollback()
                 flash(f"未导入任何题目: {exc}", "error")
                 return redirect(url_for(".import_preview", upload_id=upload.id, view="problems"))
-            upload.status, upload.finished_at = ImportStatus.IMPORTED, clock.now()
+            finish_upload(upload, ImportStatus.IMPORTED, clock.now())
             upload.summary = {**upload.summary, "result": {
                 "added": report.added, "new_versions": report.new_versions, "unchanged": report.unchanged,
                 "skipped": len(source.skipped) + len(plan.items) - len(plan.accepted), "by_type": plan.by_type()}}
@@ -280,13 +342,14 @@ def import_preview(upload_id: int):  # noqa: ANN201
         form.difficulty.data = choices.get("difficulty", "medium")
         form.levels.data = choices.get("levels", list(LEVEL_CODES))
         form.status.data = choices.get("status", "active")
-    plan = plan_import(db.session, source, upload.filename, _options(choices))
+    plan = plan_import(db.session, source, upload.filename, _options(choices), lint=True)
     view = request.args.get("view", "all")
     shown = [it for it in plan.items if _in_view(it, view)]
     page = page_arg()
     return render_template("bank/import_preview.html", upload=upload, plan=plan, form=form, view=view,
                            shown=shown[(page - 1) * IMPORT_PAGE_SIZE: page * IMPORT_PAGE_SIZE], shown_total=len(shown),
-                           page=page, page_size=IMPORT_PAGE_SIZE, area_codes=AREA_CODES, qtype=qtype)
+                           page=page, page_size=IMPORT_PAGE_SIZE, area_codes=AREA_CODES, qtype=qtype, rules=RULES,
+                           format_label=LABELS.get(plan.source.format, plan.source.format))
 
 
 def _in_view(item, view: str) -> bool:  # noqa: ANN001
@@ -296,6 +359,8 @@ def _in_view(item, view: str) -> bool:  # noqa: ANN001
         return bool(item.duplicate_of)
     if view == "doubtful":
         return bool(item.entry.notes) or item.area_source == "关键词建议"
+    if view == "lint":
+        return bool(item.findings)
     return True
 
 
@@ -303,8 +368,7 @@ def _in_view(item, view: str) -> bool:  # noqa: ANN001
 def import_discard(upload_id: int):  # noqa: ANN201
     upload = _upload(upload_id)
     if upload.status is ImportStatus.PENDING and FlaskForm().validate_on_submit():
-        upload.status, upload.finished_at = ImportStatus.DISCARDED, clock.now()
-        upload.content = b""
+        finish_upload(upload, ImportStatus.DISCARDED, clock.now())
         db.session.commit()
         flash(f"已放弃导入 {upload.filename}。", "info")
     return redirect(url_for(".imports"))

@@ -134,7 +134,8 @@ class StatusForm(FlaskForm):
 
 class UploadForm(FlaskForm):
     file = FileField("题库文件", validators=[FileRequired("请选择文件")],
-                     description="Excel (.xlsx, 按模板)、Word (.docx)、文本 (.txt) 或 JSON 题库文件")
+                     description="Excel (.xlsx, 按模板)、Word (.docx)、PDF、文本 (.txt)、JSON 题库文件, "
+                                 "或 Moodle XML (.xml)、GIFT (.gift)、Aiken (.txt)")
 
 
 class ImportChoicesForm(FlaskForm):

@@ -20,27 +20,16 @@ from exam.extensions import db
 from exam.models import AuditEvent, Level, Organization, Role, User, UserRole
 from exam.services.certificates import china_date
 from exam.services.eligibility import eligibility_by_level
-from exam.services.facts_import import (
-    AUDIT_ACTION,
-    COMPLETED_COLUMNS,
-    EDIT_AUDIT_ACTION,
-    HOURS_COLUMNS,
-    FactsForm,
-    FactsImportError,
-    apply_facts,
-    break_field,
-    edit_facts,
-    facts_form,
-    read_facts_xlsx,
-    recorded_facts,
-    write_facts_template,
-)
+from exam.services.facts_edit import EDIT_AUDIT_ACTION, FactsForm, edit_facts, facts_form, recorded_facts
+from exam.services.facts_import import AUDIT_ACTION, apply_facts
 from exam.web.access import guard
+from question_bank.facts_sheet import COMPLETED_COLUMNS, HOURS_COLUMNS, FactsImportError, break_field, read_facts_xlsx
+from question_bank.facts_template import write_facts_template
+from question_bank.uploads import upload_limits
 
 bp = Blueprint("hr_facts", __name__, url_prefix="/hr/facts")
 guard(bp, Role.HR, Role.ADMIN)
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 #: empty break rows offered on the per-trainee page for adding breaks
 NEW_BREAK_ROWS = 3
 MAX_BREAK_ROWS = 100
@@ -62,12 +51,8 @@ def index():  # noqa: ANN201
     if form.validate_on_submit():
         upload = form.file.data
         filename = (upload.filename or "upload.xlsx")[:255]
-        data = upload.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            flash(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB, 请拆分后再上传。", "error")
-            return redirect(url_for(".index"))
         try:
-            sheet = read_facts_xlsx(data, filename)
+            sheet = read_facts_xlsx(upload, filename)  # read within the bounds of question_bank.uploads
             report = apply_facts(db.session, sheet, actor_id=current_user.id, now=clock.now())
         except FactsImportError as exc:
             db.session.rollback()
@@ -79,7 +64,8 @@ def index():  # noqa: ANN201
     recent = db.session.execute(
         select(AuditEvent, User.full_name).outerjoin(User, User.id == AuditEvent.actor_id)
         .where(AuditEvent.action == AUDIT_ACTION).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(20)).all()
-    return render_template("hr/facts.html", form=form, errors=errors, filename=filename, recent=recent)
+    return render_template("hr/facts.html", form=form, errors=errors, filename=filename, recent=recent,
+                           limits=upload_limits())
 
 
 @bp.route("/template.xlsx")

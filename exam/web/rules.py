@@ -1,6 +1,7 @@
 """A level's tables (比重表, paper structure, difficulty mix, exam settings) and its feasibility report."""
 from __future__ import annotations
 
+import math
 import random
 import secrets
 
@@ -75,6 +76,19 @@ def _edit_from_form(current: RulesEdit) -> tuple[RulesEdit, list[str]]:
             problems.append(f"{label}: '{raw}' 不是整数")
             return default
 
+    def decimal(name: str, label: str, default: float) -> float:
+        raw = request.form.get(name, "").strip()
+        if raw == "":
+            return default
+        try:
+            value = float(raw) if raw.isascii() and len(raw) <= 12 else None
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value):
+            problems.append(f"{label}: '{raw[:20]}' 不是数字")
+            return default
+        return value
+
     edit = RulesEdit(
         weights={a: number(f"weight_{a}", f"领域 {a} 比重", current.weights.get(a, 0)) for a in AREA_CODES},
         sections={t: (number(f"count_{t.value}", f"{t.label}题量", 0),
@@ -85,6 +99,8 @@ def _edit_from_form(current: RulesEdit) -> tuple[RulesEdit, list[str]]:
         pass_mark=number("pass_mark", "合格线", current.pass_mark),
         multiple_partial_credit=request.form.get("multiple_partial_credit") == "1",
         certificate_validity_years=number("certificate_validity_years", "证书有效期", current.certificate_validity_years),
+        double_marking=request.form.get("double_marking") == "1",
+        marking_tolerance=decimal("marking_tolerance", "双评允许分差", current.marking_tolerance),
     )
     return edit, problems
 

@@ -9,8 +9,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 #: pages that show exam content, answers, marking or people's records: never stored by a browser or proxy
-PRIVATE_BLUEPRINTS = frozenset({"trainee", "trainer", "bank", "rules", "hr", "hr_facts", "sittings", "admin",
-                                "account", "api", "auth"})
+PRIVATE_BLUEPRINTS = frozenset({"trainee", "learning", "trainer", "bank", "rules", "hr", "hr_overview", "hr_facts",
+                                "sittings", "admin", "account", "api", "auth", "analysis"})
 
 
 def init_app(app: Flask) -> None:

@@ -1,23 +1,42 @@
 """HR: schedule sittings, enrol trainees (one by one, by organisation, from .xlsx), extra time, live status."""
 from __future__ import annotations
 
+import io
 import secrets
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from wtforms import DateTimeLocalField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from exam import clock
 from exam.extensions import db
-from exam.models import Attempt, Enrolment, Level, Organization, Role, Sitting, SittingMode
+from exam.models import (
+    Attempt,
+    Enrolment,
+    KnowledgeArea,
+    Level,
+    Organization,
+    Role,
+    Sitting,
+    SittingApplication,
+    SittingMode,
+)
 from exam.services.assembly import AssemblyError
 from exam.services.certificates import CHINA_OFFSET
 from exam.services.paper_pools import build_pool
 from exam.services.pools import DEFAULT_POOL_SIZE
+from exam.services.registration import (
+    RegistrationError,
+    approve_application,
+    refuse_application,
+    sitting_applications,
+)
+from exam.services.sitting_results import sitting_results, write_results_xlsx
 from exam.services.sittings import (
     DeadlinePassed,
     EnrolmentReport,
@@ -35,6 +54,7 @@ from exam.web.access import guard
 from exam.web.bank_forms import choices
 from exam.web.common import certificate_settings
 from exam.web.inputs import small_int
+from question_bank.uploads import upload_limits
 
 bp = Blueprint("sittings", __name__, url_prefix="/hr/sittings")
 guard(bp, Role.HR, Role.ADMIN)
@@ -105,7 +125,8 @@ def _status(sitting: Sitting) -> dict:
 def _detail(sitting: Sitting, report: EnrolmentReport | None = None):  # noqa: ANN202
     orgs = db.session.scalars(select(Organization).order_by(Organization.code)).all()
     return render_template("hr/sitting.html", **_status(sitting), report=report, orgs=orgs, form=FlaskForm(),
-                           pool_size=DEFAULT_POOL_SIZE)
+                           pool_size=DEFAULT_POOL_SIZE, limits=upload_limits(),
+                           applications=sitting_applications(db.session, sitting))
 
 
 @bp.route("/<int:sitting_id>")
@@ -142,7 +163,7 @@ def enrol_trainees(sitting_id: int):  # noqa: ANN201
             upload = request.files.get("file")
             if upload is None or not upload.filename:
                 raise SittingError("请选择 .xlsx 文件")
-            users, refused = read_enrolment_xlsx(db.session, upload.read(), upload.filename)  # type: ignore[assignment]
+            users, refused = read_enrolment_xlsx(db.session, upload, upload.filename)  # type: ignore[assignment]
         else:
             abort(400)
         report = enrol(db.session, s, users, refused=refused, actor_id=current_user.id, now=clock.now())
@@ -217,3 +238,73 @@ def pool(sitting_id: int):  # noqa: ANN201
         db.session.rollback()
         flash(f"无法组卷: {exc}", "error")
     return redirect(url_for(".sitting", sitting_id=s.id))
+
+
+def _application(sitting: Sitting, application_id: int) -> SittingApplication:
+    application = db.session.get(SittingApplication, application_id)
+    if application is None or application.sitting_id != sitting.id:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    return application
+
+
+@bp.route("/<int:sitting_id>/applications/<int:application_id>/approve", methods=["POST"])
+def approve(sitting_id: int, application_id: int):  # noqa: ANN201
+    """Approve a trainee's 报名申请: enrolled if still eligible (checked again now), audited."""
+    s = _sitting(sitting_id)
+    application = _application(s, application_id)
+    try:
+        approve_application(db.session, application, actor_id=current_user.id, now=clock.now())
+        db.session.commit()
+        flash(f"已批准 {application.user.full_name} 报名{s.name}。", "info")
+    except IntegrityError:  # approved (or enrolled) at the same moment by someone else
+        db.session.rollback()
+        flash("该申请刚刚已被处理, 请查看最新状态。", "info")
+    except RegistrationError as exc:
+        db.session.rollback()
+        flash(f"{application.user.full_name}: {exc}", "error")
+    return redirect(url_for(".sitting", sitting_id=s.id) + "#applications")
+
+
+@bp.route("/<int:sitting_id>/applications/<int:application_id>/refuse", methods=["POST"])
+def refuse(sitting_id: int, application_id: int):  # noqa: ANN201
+    """Refuse a 报名申请 with a written reason the trainee sees (audited)."""
+    s = _sitting(sitting_id)
+    application = _application(s, application_id)
+    try:
+        refuse_application(db.session, application, request.form.get("reason", ""), actor_id=current_user.id,
+                           now=clock.now())
+        db.session.commit()
+        flash(f"已不批准 {application.user.full_name} 的报名申请。", "info")
+    except RegistrationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".sitting", sitting_id=s.id) + "#applications")
+
+
+def _results(sitting: Sitting):  # noqa: ANN202
+    db.lock_for_write()  # overdue attempts are collected while reading
+    results = sitting_results(db.session, sitting, clock.now(), certificate_settings())
+    db.session.commit()
+    return results
+
+
+@bp.route("/<int:sitting_id>/results")
+def results(sitting_id: int):  # noqa: ANN201
+    """成绩单: every enrolled trainee's state, total and points per knowledge area."""
+    s = _sitting(sitting_id)
+    return render_template("hr/sitting_results.html", sitting=s, results=_results(s))
+
+
+@bp.route("/<int:sitting_id>/results.xlsx")
+def results_xlsx(sitting_id: int):  # noqa: ANN201
+    """The 成绩单 as .xlsx (one column per knowledge area)."""
+    s = _sitting(sitting_id)
+    results = _results(s)
+    names = dict(db.session.execute(select(KnowledgeArea.code, KnowledgeArea.name)).all())
+    out = io.BytesIO()
+    write_results_xlsx(out, s, results, names)
+    out.seek(0)
+    return send_file(out, as_attachment=True, download_name=f"results-sitting-{s.id}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

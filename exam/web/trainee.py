@@ -30,11 +30,13 @@ from exam.models import (
     AttemptKind,
     AttemptState,
     Certificate,
+    CertificateStatus,
     Enrolment,
     IllegalTransition,
     Level,
     Role,
     Sitting,
+    SittingApplication,
 )
 from exam.ratelimit import Counter
 from exam.services import version_cache
@@ -50,6 +52,13 @@ from exam.services.certificates import china_date
 from exam.services.eligibility import eligibility_by_level
 from exam.services.grading import area_results, finalize_overdue, submit_attempt
 from exam.services.qtypes import ResponseError
+from exam.services.registration import (
+    RegistrationError,
+    applications_of,
+    apply_for_sitting,
+    open_sittings,
+    withdraw_application,
+)
 from exam.services.sittings import (
     SittingError,
     WrongSittingPassword,
@@ -95,8 +104,46 @@ def dashboard():  # noqa: ANN201
     sittings: dict[int, list] = {}
     for e in trainee_enrolments(db.session, current_user, now):
         sittings.setdefault(e.sitting.level_id, []).append(e)
+    applicable: dict[int, list] = {}
+    passed = {c.level_id for c in certs if c.status_on(china_date(now)) is CertificateStatus.VALID}
+    for s in open_sittings(db.session, current_user, now):
+        if s.level_id not in passed:
+            applicable.setdefault(s.level_id, []).append(s)
     return render_template("trainee/dashboard.html", levels=levels, eligibility=eligibility, attempts=attempts,
-                           certs=certs, now=now, today=china_date(now), sittings=sittings)
+                           certs=certs, now=now, today=china_date(now), sittings=sittings, applicable=applicable,
+                           applications=applications_of(db.session, current_user))
+
+
+@bp.route("/sittings/<int:sitting_id>/apply", methods=["POST"])
+def apply(sitting_id: int):  # noqa: ANN201
+    """报名: ask HR to enrol the trainee in an upcoming sitting of their organisation (eligibility checked now and
+    again when HR decides)."""
+    sitting = db.session.get(Sitting, sitting_id) or abort(404)
+    try:
+        apply_for_sitting(db.session, current_user, sitting, clock.now())
+        db.session.commit()
+        flash(f"已提交{sitting.name}的报名申请, 等待人力部门审核。", "info")
+    except IntegrityError:  # a second click at the same moment: the first application stands
+        db.session.rollback()
+    except RegistrationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".dashboard"))
+
+
+@bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
+def withdraw(application_id: int):  # noqa: ANN201
+    application = db.session.get(SittingApplication, application_id)
+    if application is None or application.user_id != current_user.id:
+        abort(404)
+    try:
+        withdraw_application(db.session, application, clock.now())
+        db.session.commit()
+        flash(f"已撤回{application.sitting.name}的报名申请。", "info")
+    except RegistrationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for(".dashboard"))
 
 
 @bp.route("/levels/<code>/start", methods=["POST"])

@@ -2,7 +2,9 @@
 
 The shapes and damage handled are those of ``shared/question-formats.md``: numbered items with or without
 type labels, answers after a label, in the stem's parentheses or as a ``(√)`` verdict, Traditional script,
-OCR'd blanks, site watermarks, page furniture and misread numbers. Never guesses an answer.
+OCR'd blanks, site watermarks, page furniture and misread numbers; and what real files carry between the
+items (``layout``): titles, tables of contents, page headers, closing remarks, explanations (解析).
+Items are ``Entry`` records, the type every reader yields. Never guesses an answer.
 """
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from question_bank.dumps.document import prepare
 from question_bank.dumps.items import build_item, skipped
 from question_bank.dumps.model import DumpResult, ParsedItem, Skipped
 from question_bank.dumps.scanner import Scanner
+from question_bank.records import Entry
 
-__all__ = ["DumpResult", "ParsedItem", "Skipped", "parse_dump"]
+__all__ = ["DumpResult", "Entry", "ParsedItem", "Skipped", "parse_dump"]
 
 
 def parse_dump(text: str) -> DumpResult:
@@ -21,7 +24,7 @@ def parse_dump(text: str) -> DumpResult:
     result = DumpResult([], [], doc.traditional)
     for seg in segments:
         read = build_item(doc, seg)
-        (result.items if isinstance(read, ParsedItem) else result.skipped).append(read)
+        (result.items if isinstance(read, Entry) else result.skipped).append(read)
     result.skipped += [skipped(doc, a, b, "有答案但找不到题号, 已跳过") for a, b in strays]
     result.skipped.sort(key=lambda s: s.lines)
     return result

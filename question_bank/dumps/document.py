@@ -6,7 +6,20 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from question_bank.dumps.patterns import BLOCK_START_RE, CJK_RE, NOT_HEADING_RE
+from question_bank.dumps.layout import (
+    ANSWER_PENDING_RE,
+    INLINE_FURNITURE_RE,
+    LINE_FURNITURE_RE,
+    PAGE_NUMBER_RE,
+    SEPARATOR_RE,
+    Break,
+    find_breaks,
+    mark_remover,
+    recurring_lines,
+    site_marks,
+    tables_of_contents,
+)
+from question_bank.dumps.patterns import CJK_RE
 from question_bank.normalize import simplify_document
 
 _FOLD = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
@@ -16,19 +29,6 @@ LOOKALIKES = {
     "Ε": "E", "Е": "E", "Η": "H", "Н": "H", "а": "a", "с": "c", "е": "e",
 }
 _FOLD |= {ord(k): v for k, v in LOOKALIKES.items()}
-
-_INLINE_FURNITURE_RE = re.compile(
-    r"第[ \t]*\d+[ \t]*页[ \t]*[/／,，、]?[ \t]*共[ \t]*\d+[ \t]*页|错误[!！][ \t]*未定义书签[。.]?"
-)
-_LINE_FURNITURE_RE = re.compile(
-    r"[ \t]*[-–—•·][ \t]*(?:格式|大小|页数|字数|上传(?:时间|者)?|作者|来源|下载(?:次数)?|浏览(?:次数)?|类型|时间)"
-    r"[ \t]*[:：].*"
-)
-_PAGE_NUMBER_RE = re.compile(
-    r"[ \t]*(?:(?:[-—–][ \t]*)?\d{1,4}(?:[ \t]*[-—–])?|\d{1,4}[ \t]*[/／][ \t]*\d{1,4}|[Pp]age[ \t]*\d+(?:[ \t]*of[ \t]*\d+)?)[ \t]*"
-)
-# A lone number right after an answer label is the answer (e.g. "答案:⏎3"), not a page number.
-_ANSWER_PENDING_RE = re.compile(r"(?:答案|答)[ \t]*(?:[:：][ \t]*)?$|答案[】\]][ \t]*$")
 
 _BRACKETED_RE = re.compile(r"[(（](?P<paren>[^()（）\n]{1,30})[)）]|【(?P<lent>[^【】\n]{1,30})】|\[(?P<sq>[^\[\]\n]{1,30})\]")
 _WATERMARK_WORD_RE = re.compile(
@@ -52,7 +52,8 @@ class Document:
     fold: str
     line_starts: list[int]
     first_text: list[int]
-    heading_lines: frozenset[int]
+    #: 1-based lines that end the item before them (headings, titles, tables of contents, closing remarks)
+    breaks: dict[int, Break]
     traditional: bool
 
     def line_of(self, offset: int) -> int:
@@ -74,14 +75,26 @@ class Document:
 
 
 def prepare(text: str) -> Document:
-    """Simplify the script, drop page furniture and watermarks line by line, and index the lines."""
+    """Simplify the script, drop page furniture, tables of contents and watermarks line by line, and index the lines."""
     text, traditional = simplify_document(text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
+    raw = text.split("\n")
     marks = _watermarks(text)
+    remover = mark_remover(site_marks(raw))
+    tables = tables_of_contents(raw)
+    rules = {i for i, line in enumerate(raw) if SEPARATOR_RE.fullmatch(line)}
     lines: list[str] = []
+    page_numbers: set[int] = set()
     last = ""
-    for raw in text.split("\n"):
-        lines.append(_clean_line(raw, marks, answer_pending=bool(_ANSWER_PENDING_RE.search(last))))
-        last = lines[-1] if lines[-1].strip() else last
+    for i, line in enumerate(raw):
+        cleaned = "" if i in tables or i in rules else _clean_line(line, marks, remover)
+        if LINE_FURNITURE_RE.fullmatch(cleaned) or (
+                PAGE_NUMBER_RE.fullmatch(cleaned) and not ANSWER_PENDING_RE.search(last)):
+            page_numbers.add(i)
+            cleaned = ""
+        lines.append(cleaned)
+        last = cleaned if cleaned.strip() else last
+    for i in recurring_lines(lines, page_numbers):
+        lines[i] = ""
     src = "\n".join(lines)
     starts, pos = [], 0
     for line in lines:
@@ -89,15 +102,13 @@ def prepare(text: str) -> Document:
         pos += len(line) + 1
     first = [s + len(line) - len(line.lstrip()) for s, line in zip(starts, lines, strict=True)]
     fold = src.translate(_FOLD)
-    return Document(src, fold, starts, first, _heading_lines(fold.split("\n")), traditional)
+    return Document(src, fold, starts, first, find_breaks(fold.split("\n"), tables, rules), traditional)
 
 
-def _clean_line(line: str, marks: set[str], *, answer_pending: bool) -> str:
-    line = _INLINE_FURNITURE_RE.sub("", line)
+def _clean_line(line: str, marks: set[str], remover: re.Pattern[str] | None) -> str:
+    line = INLINE_FURNITURE_RE.sub("", line)
     line = _BRACKETED_RE.sub(lambda m: "" if _inner(m) in marks else m.group(), line)
-    if _LINE_FURNITURE_RE.fullmatch(line) or (not answer_pending and _PAGE_NUMBER_RE.fullmatch(line)):
-        return ""
-    return line
+    return remover.sub("", line) if remover is not None else line
 
 
 def _inner(m: re.Match[str]) -> str:
@@ -118,26 +129,3 @@ def _watermarks(text: str) -> set[str]:
             counts[inner] += 1
     marks.update(t for t, n in counts.items() if n >= _RECURRING_MIN and len(t.strip()) >= 3 and CJK_RE.search(t))
     return marks
-
-
-def heading_like(text: str) -> bool:
-    """A short title such as "维系知识判断题": no sentence end, no item structure."""
-    s = text.strip()
-    return (
-        2 <= len(s) <= 40
-        and len(CJK_RE.findall(s)) >= 2
-        and s[-1] not in "。？?！!；;：:，,、"
-        and not NOT_HEADING_RE.search(s)
-    )
-
-
-def _heading_lines(lines: list[str]) -> frozenset[int]:
-    """Lines that head a block: heading-like and followed (after blank lines) by a block's first item."""
-    out: set[int] = set()
-    next_text = None
-    for i in range(len(lines) - 1, -1, -1):
-        if next_text is not None and BLOCK_START_RE.match(next_text) and heading_like(lines[i]):
-            out.add(i + 1)
-        if lines[i].strip():
-            next_text = lines[i]
-    return frozenset(out)

@@ -1,4 +1,4 @@
-"""Read one segment into a ParsedItem, or a Skipped with the reason a trainer can act on."""
+"""Read one segment into an Entry, or a Skipped with the reason a trainer can act on."""
 from __future__ import annotations
 
 import re
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from question_bank.dumps.document import LOOKALIKES, Document
-from question_bank.dumps.model import ParsedItem, Skipped
+from question_bank.dumps.model import Skipped
 from question_bank.dumps.patterns import (
     ANSWER_RE,
     BLANK_RE,
@@ -22,7 +22,7 @@ from question_bank.dumps.patterns import (
     VERDICT_RE,
 )
 from question_bank.dumps.scanner import Segment
-from question_bank.records import BankError, count_blanks
+from question_bank.records import BankError, Entry, count_blanks
 from question_bank.records import QuestionType as T
 
 EXCERPT_CHARS = 40
@@ -31,6 +31,10 @@ _CHOICE_BLANK, _FILL_BLANK = "( )", "____"
 _SPACES = " \t\n\r\u3000\xa0"
 _LEAD_CHARS = _SPACES + "、.．,，:：;；"
 _TAIL_CHARS = _SPACES + ",，、;；:："
+_RESTART_RE = re.compile(r"\n[ \t]*1[ \t]*[、.．](?!\d)")
+_SPLIT_LABEL_RE = re.compile(r"(?:正确|标准|参考)[ \t]*\n[ \t]*\Z")
+#: A blank holding its answer: ``( 毁损 )``, ``（__本人__）``; the padding tells it from an aside such as ``(含)``.
+_FILLED_BLANK_RE = re.compile(r"[(（][ \t\u3000_]+(?P<fill>[^()（）\s_][^()（）\n]{0,29}?)[ \t\u3000_]+[)）]")
 
 
 class _Reject(Exception):
@@ -54,14 +58,18 @@ class _Draft:
     end: int
 
 
-def build_item(doc: Document, seg: Segment) -> ParsedItem | Skipped:
+def build_item(doc: Document, seg: Segment) -> Entry | Skipped:
     """Read one segment; anything that would not make a valid record comes back as Skipped with the reason."""
     reader = _Reader(doc, seg)
     try:
         draft = reader.read()
-        item = ParsedItem(draft.type, draft.stem, draft.options, draft.answer,
-                          (doc.line_of(seg.start), doc.line_of(max(draft.end - 1, seg.start))),
-                          tuple(dict.fromkeys(reader.notes)), seg.heading)
+        explanation, end = "", draft.end
+        if seg.explanation is not None:
+            explanation = join_lines(doc.src[seg.explanation[1]:seg.end], keep_enumerations=True).lstrip(_JUNK_CHARS)
+            end = max(end, _last(doc.src, seg.explanation[1], seg.end))
+        item = Entry(draft.type, draft.stem, draft.options, draft.answer,
+                     (doc.line_of(seg.start), doc.line_of(max(end - 1, seg.start))),
+                     tuple(dict.fromkeys(reader.notes)), seg.heading, explanation=explanation)
         _validate(item)
     except _Reject as rejected:
         return skipped(doc, seg.start, seg.end, str(rejected))
@@ -97,7 +105,7 @@ def _last(text: str, start: int, end: int) -> int:
     return start + len(text[start:end].rstrip())
 
 
-def _validate(item: ParsedItem) -> None:
+def _validate(item: Entry) -> None:
     try:
         item.to_record(key="~1", area="W05")
     except BankError as e:
@@ -106,25 +114,30 @@ def _validate(item: ParsedItem) -> None:
 
 class _Reader:
     def __init__(self, doc: Document, seg: Segment) -> None:
-        self.src, self.fold, self.seg = doc.src, doc.fold, seg
+        self.doc, self.src, self.fold, self.seg = doc, doc.src, doc.fold, seg
         self.declared = seg.label or seg.section
         self.notes = list(seg.notes)
+        #: where the question and its answer end: an explanation (解析) is read separately
+        self.end = seg.end if seg.explanation is None else seg.explanation[0]
 
     def read(self) -> _Draft:
         seg = self.seg
-        found = ANSWER_RE.search(self.fold, seg.body, seg.end)
-        body_end = found.start() if found else seg.end
+        found = ANSWER_RE.search(self.fold, seg.body, self.end)
+        body_end = found.start() if found else self.end
+        if (found is not None and found.group().startswith("答案")
+                and (split := _SPLIT_LABEL_RE.search(self.fold, seg.body, body_end)) is not None):
+            body_end = split.start()  # "…光纤到交接箱正确⏎答案:B": the label was broken over two lines
         options = self._options(seg.body, body_end) if self.declared is None or self.declared.is_choice else None
         if found is None:
             return self._answer_in_stem(options)
-        if not self.src[found.end():seg.end].strip():
+        if not self.src[found.end():self.end].strip():
             raise _Reject("答案为空 (可能被截断), 已跳过")
         return self._labelled(body_end, found.end(), options)
 
     # where the answer is
 
     def _labelled(self, body_end: int, a0: int, options: _Options | None) -> _Draft:
-        a1, body = self.seg.end, self.seg.body
+        a1, body = self.end, self.seg.body
         kind = self.declared or self._infer(a0, options)
         if kind.is_choice:
             if options is None:
@@ -138,11 +151,29 @@ class _Reader:
             return self._fill(body_end, a0, a1)
         stem = self._stem(self.src[body:body_end], _CHOICE_BLANK)
         answer = join_lines(self.src[a0:a1], keep_enumerations=True)
+        self._another_answer(a0, a1)
         return _Draft(kind, stem, (), answer, _last(self.src, a0, a1))
+
+    def _another_answer(self, a0: int, a1: int) -> None:
+        """A free-text answer holding another answer label or verdict, or a list restarting at 1 that nothing
+        announced, may have swallowed items: say where."""
+        found = ANSWER_RE.search(self.fold, a0, a1) or VERDICT_RE.search(self.fold, a0, a1)
+        if found is not None:
+            self.notes.append(f"答案中第 {self.doc.line_of(found.start())} 行还有 '{found.group().strip()}', "
+                              "可能混入了另一题, 请核对")
+            return
+        restart = _RESTART_RE.search(self.fold, a0, a1)
+        if restart is not None:
+            before = self.fold[a0:restart.start()].strip()
+            if before and before[-1] not in ":：" and not ENUM_START_RE.match(before):
+                self.notes.append(f"答案中第 {self.doc.line_of(restart.end())} 行起重新编号 '1.', "
+                                  "可能是答案之后的另一组题目, 请核对")
 
     def _answer_in_stem(self, options: _Options | None) -> _Draft:
         """S9 ``关注( B )客户`` and S6 ``….(√)``: no answer label, the answer sits in the stem."""
         seg, kind = self.seg, self.declared
+        if kind is T.FILL_BLANK:
+            return self._fill_in_stem()
         if options is not None and (kind is None or kind.is_choice):
             key = PAREN_KEY_RE.search(self.fold, seg.body, options.first)
             if key is not None:
@@ -151,17 +182,19 @@ class _Reader:
                 stem = self.src[seg.body:key.start()] + "()" + self.src[key.end():options.first]
                 return self._choice(kind, stem, options, letters, options.end)
         if kind is None or kind is T.TRUE_FALSE:
-            verdicts = list(VERDICT_RE.finditer(self.fold, seg.body, seg.end))
+            verdicts = list(VERDICT_RE.finditer(self.fold, seg.body, self.end))
             if verdicts:
                 verdict = verdicts[-1]
-                self._trailing(verdict.end(), seg.end, verdict.group())
+                if verdict.group("verdict") in "Xx":
+                    self.notes.append(f"判断标记 '{verdict.group('verdict')}' 按 × 读取")
+                self._trailing(verdict.end(), self.end, verdict.group())
                 stem = self._true_false_stem(self.src[seg.body:verdict.start()], verdict_in_stem=True)
                 return _Draft(T.TRUE_FALSE, stem, (), TF_VALUES[verdict.group("verdict")], verdict.end())
         raise _Reject("没有答案 (可能被截断), 已跳过")
 
     def _infer(self, a0: int, options: _Options | None) -> T:
         """No type label: options and a letter key make a choice, a bare 对/错 a true/false, anything else a short answer."""
-        a1 = self.seg.end
+        a1 = self.end
         key = KEY_RE.match(self.fold, a0, a1)
         if options is not None and key is not None and not _latin(self.fold[key.end():key.end() + 1] or "。"):
             return T.SINGLE if len({c for c in key.group(1).upper() if c.isalpha()}) == 1 else T.MULTIPLE
@@ -186,6 +219,17 @@ class _Reader:
             raise _Reject(f"多选题至少两个答案, 读到 '{shown}', 已跳过")
         self.notes += options.notes
         return _Draft(kind, self._stem(stem, _CHOICE_BLANK), tuple(options.texts), tuple(sorted(letters)), end)
+
+    def _fill_in_stem(self) -> _Draft:
+        """S9 for fill-ins: the answers written into the blanks, ``不（ 毁损 ）``; spaces inside mark a blank."""
+        text = self.src[self.seg.body:self.end]
+        answers = [join_lines(m.group("fill")) for m in _FILLED_BLANK_RE.finditer(text)]
+        if not answers:
+            raise _Reject("没有答案 (可能被截断), 已跳过")
+        stem = self._stem(_FILLED_BLANK_RE.sub("()", text), _FILL_BLANK)
+        if count_blanks(stem) != len(answers):
+            raise _Reject(f"题干有 {count_blanks(stem)} 个空, 括号中的答案有 {len(answers)} 个, 已跳过")
+        return _Draft(T.FILL_BLANK, stem, (), tuple((a,) for a in answers), _last(self.src, self.seg.body, self.end))
 
     def _fill(self, body_end: int, a0: int, a1: int) -> _Draft:
         stem = self._stem(self.src[self.seg.body:body_end], _FILL_BLANK)

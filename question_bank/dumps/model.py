@@ -2,28 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from question_bank.records import LEVEL_CODES, Difficulty, QuestionRecord, QuestionType
+from question_bank.records import Entry
 
-
-@dataclass(frozen=True)
-class ParsedItem:
-    """One recognised item; ``answer`` has the shape of ``QuestionRecord.answer``; ``lines`` are 1-based, inclusive."""
-
-    type: QuestionType
-    stem: str
-    options: tuple[str, ...]
-    answer: Any
-    lines: tuple[int, int]
-    notes: tuple[str, ...] = ()
-    heading: str = ""
-
-    def to_record(self, *, key: str, area: str, difficulty: Difficulty = Difficulty.MEDIUM,
-                  levels: tuple[str, ...] = LEVEL_CODES) -> QuestionRecord:
-        """The bank record for this item; raises ``BankError`` if ``key``, ``area`` or ``levels`` are invalid."""
-        return QuestionRecord(key=key, type=self.type, area=area, difficulty=difficulty, stem=self.stem,
-                              answer=self.answer, options=self.options, levels=levels)
+#: the items a dump yields are the entries every reader yields (the name is kept for code that uses it)
+ParsedItem = Entry
 
 
 @dataclass(frozen=True)
@@ -37,6 +20,6 @@ class Skipped:
 
 @dataclass
 class DumpResult:
-    items: list[ParsedItem]
+    items: list[Entry]
     skipped: list[Skipped]
     traditional: bool

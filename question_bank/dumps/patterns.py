@@ -33,25 +33,36 @@ SECTION = (
 )
 BRACKET = rf"(?:(?P<bnum>{_NUM})[ \t]*(?:{_SEP}[ \t]*)?)?[【\[(（][ \t]*(?P<blabel>{LABEL})[ \t]*[】\])）]"
 PLAIN = rf"(?P<pnum>{_NUM})[ \t]*(?:(?P<psep>{_SEP})[ \t]*)?(?P<plabel>{LABEL})"
+# "第3题 单选题 …", "第3题【判断题】…": how exam systems export; a type label may follow.
+TITLED = (rf"第[ \t]*(?P<tnum>\d{{1,4}})[ \t]*题(?![库目型干号])[ \t]*[、.．:：]?[ \t]*"
+          rf"(?:[(（【\[]?[ \t]*(?P<tlabel>{LABEL})[ \t]*[)）】\]]?)?")
 JUNK = rf"(?P<junk>[IlK|\d]{{1,3}})[ \t]*(?:{_SEP}[ \t]*)?(?P<jlabel>{LABEL})"
 WEAK = rf"(?P<wnum>{_NUM})[ \t]*{_SEP}(?!\d)"
+# "3.5G手机可以…": a number glued to a digit is a decimal unless the count expects it at a line's start.
+GLUED = rf"(?P<gnum>{_NUM})[.．](?=\d)"
+# "正确答案" without a colon is a label unless prose goes on ("选出正确答案的字母", "(…正确答案)").
 ANSWER = (
-    r"(?:正确|标准|参考)答案\s*[:：]?|[【\[](?:正确|标准|参考)?答案[】\]]\s*[:：]?|答案\s*[:：]"
+    r"(?:正确|标准|参考)答案(?:\s*[:：]|(?!\s*[的)）]))|[【\[](?:正确|标准|参考)?答案[】\]]\s*[:：]?|答案\s*[:：]"
     r"|(?<![回解作应问抢简])答[ \t]*[:：]|(?:(?<=\s)|^)答案(?=\s)"
 )
+#: An explanation after the answer: "解析:", "【解析】", "答案解析:".
+EXPLANATION = r"[【\[](?:答案|试题)?解析[】\]][ \t]*[:：]?|(?:答案|试题)?解析[ \t]*[:：]"
 VERDICT_WORD = r"√|×|✓|✗|✔|✘|正确|错误|对|错"
-VERDICT = rf"[(（][ \t]*(?P<verdict>{VERDICT_WORD})[ \t]*[)）]"
+# OCR reads a printed × as the letter X; only in the verdict's own parentheses is it read so (with a note).
+VERDICT = rf"[(（][ \t]*(?P<verdict>{VERDICT_WORD}|[Xx])[ \t]*[)）]"
 PAREN_KEY = r"[(（][ \t]*(?P<pkey>[A-H](?:[ \t,，、]*[A-H]){0,7})[ \t]*[)）]"
 
 #: Every structural event in a document; the outer group names say which.
 EVENT_RE = re.compile(
     "|".join(f"(?P<{name}>{body})" for name, body in (
-        ("SEC", SECTION), ("BRK", BRACKET), ("PLAIN", PLAIN), ("JUNK", JUNK), ("WEAK", WEAK),
-        ("ANS", ANSWER), ("VERDICT", VERDICT), ("PKEY", PAREN_KEY),
+        ("SEC", SECTION), ("BRK", BRACKET), ("PLAIN", PLAIN), ("TITLED", TITLED), ("JUNK", JUNK), ("WEAK", WEAK),
+        ("GLUED", GLUED),
+        ("ANS", ANSWER), ("EXPL", EXPLANATION), ("VERDICT", VERDICT), ("PKEY", PAREN_KEY),
     )),
     re.M,
 )
 ANSWER_RE = re.compile(ANSWER, re.M)
+EXPLANATION_RE = re.compile(EXPLANATION)
 VERDICT_RE = re.compile(VERDICT)
 PAREN_KEY_RE = re.compile(PAREN_KEY)
 LABEL_END_RE = re.compile(rf"(?P<label>{LABEL})[ \t]*$")
@@ -82,7 +93,7 @@ TF_VALUES = {
     "对": True, "正确": True, "√": True, "✓": True, "✔": True, "True": True, "TRUE": True, "Yes": True,
     "T": True, "Y": True,
     "错": False, "错误": False, "×": False, "✗": False, "✘": False, "False": False, "FALSE": False, "No": False,
-    "F": False, "N": False,
+    "F": False, "N": False, "X": False, "x": False,
 }
 
 #: A blank as trainers type it; OCR's "O" forms are handled separately.
@@ -90,11 +101,12 @@ BLANK_RE = re.compile(r"[(（][ \t\u3000]*[)）]|_{2,}")
 OCR_BLANK_RE = re.compile(r"(?<![A-Za-z0-9])O(?P<dot>[ \t]?[oO])?(?![A-Za-z0-9])")
 ENUM_START_RE = re.compile(
     rf"[(（][ \t]*(?:\d{{1,2}}|[{_CN_NUM}]{{1,3}})[ \t]*[)）]|\d{{1,2}}(?:[)）]|{_SEP}(?!\d))|[①-⑳]"
+    rf"|[{_CN_NUM}]{{1,3}}(?:{_SEP}|是)"
 )
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 
 # Every event starts with one of these characters; skipping to them keeps the scan fast on plain text.
-_EVENT_START_RE = re.compile(rf"[\d{_CN_NUM}【\[(（IlK|正标参答]")
+_EVENT_START_RE = re.compile(rf"[\d{_CN_NUM}【\[(（IlK|正标参答解试第]")
 
 
 def iter_events(text: str) -> Iterator[re.Match[str]]:

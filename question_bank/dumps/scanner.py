@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from question_bank.dumps.document import Document, heading_like
+from question_bank.dumps.document import Document
+from question_bank.dumps.layout import Break, heading_like
 from question_bank.dumps.patterns import ANSWER_RE, BODY_LEAD_RE, LABEL_END_RE, TYPE_LABELS, iter_events
 from question_bank.records import QuestionType
 
@@ -17,6 +18,9 @@ _TEXT_RE = re.compile(r"\S")
 _GLUED_HEADING_MAX = 60
 _PEEK_EVENTS = 200
 _ENUMERATION_RE = re.compile(r"(?:^|\n)[ \t]*(\d{1,3})[ \t]*[、.．](?!\d)")
+#: events that neither answer nor start anything: an explanation label, a decimal such as "2.5"
+_TRANSPARENT = frozenset({"EXPL", "GLUED"})
+_TRAILING_ASIDE_RE = re.compile(r"[ \t]*[(（][^()（）]*[)）][ \t]*$")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class Segment:
     section: QuestionType | None
     heading: str
     notes: tuple[str, ...] = ()
+    #: where an explanation (解析) follows the answer: its label's start and its text's start
+    explanation: tuple[int, int] | None = None
 
 
 @dataclass
@@ -44,6 +50,7 @@ class _Open:
     notes: tuple[str, ...]
     answer_at: int | None = None
     evidence_at: int | None = None
+    explanation: tuple[int, int] | None = None
 
 
 class Scanner:
@@ -65,15 +72,17 @@ class Scanner:
     def run(self) -> tuple[list[Segment], list[tuple[int, int]]]:
         """Segments in document order, and the spans of answered text that had no number."""
         starts = self.doc.line_starts
-        headings = sorted(self.doc.heading_lines, reverse=True)
+        breaks = sorted(self.doc.breaks, reverse=True)
         for index, m in enumerate(self.events):
             self.index = index
-            while headings and starts[headings[-1] - 1] <= m.start():
-                self._heading_line(headings.pop())
+            while breaks and starts[breaks[-1] - 1] <= m.start():
+                line = breaks.pop()
+                self._break(line, self.doc.breaks[line])
             if m.start() >= self.skip_to:
                 getattr(self, "_on_" + (m.lastgroup or "").lower())(m)
-        while headings:
-            self._heading_line(headings.pop())
+        while breaks:
+            line = breaks.pop()
+            self._break(line, self.doc.breaks[line])
         self._close(len(self.doc.src))
         self._check_free(len(self.doc.src))
         return self.segments, self.strays
@@ -84,6 +93,11 @@ class Scanner:
         if self.cur is not None:
             self.cur.answer_at = self.cur.answer_at or m.end()
             self.cur.evidence_at = m.end()
+
+    def _on_expl(self, m: re.Match[str]) -> None:
+        cur = self.cur
+        if cur is not None and cur.evidence_at is not None and cur.explanation is None:
+            cur.explanation = (m.start(), m.end())
 
     def _on_verdict(self, m: re.Match[str]) -> None:
         if self.cur is not None:
@@ -115,6 +129,11 @@ class Scanner:
         if m.group("psep") or self._may_glue(m.start()):
             self._open(m, int(m.group("pnum")), TYPE_LABELS[m.group("plabel")])
 
+    def _on_titled(self, m: re.Match[str]) -> None:
+        if self._may_glue(m.start()):
+            label = m.group("tlabel")
+            self._open(m, int(m.group("tnum")), TYPE_LABELS[label] if label else None)
+
     def _on_junk(self, m: re.Match[str]) -> None:
         cur = self.cur
         if self.doc.at_line_start(m.start()) or cur is None or cur.answer_at is not None:
@@ -124,6 +143,14 @@ class Scanner:
     def _on_weak(self, m: re.Match[str]) -> None:
         number = int(m.group("wnum"))
         if self._accept_number(m.start(), number):
+            self._open(m, number, None)
+
+    def _on_glued(self, m: re.Match[str]) -> None:
+        """``3.5G手机…``: the next item after all when the count expects it at a line's start and it has an answer."""
+        number, cur = int(m.group("gnum")), self.cur
+        expected = number == self.expected or (self.expected is None and number == 1)
+        if (expected and self.doc.at_line_start(m.start()) and (cur is None or self._answered(cur, m.start()))
+                and self._carries_answer()):
             self._open(m, number, None)
 
     # decisions
@@ -139,14 +166,49 @@ class Scanner:
         if cur is None:
             return number == expected or (expected is None and (at_start or number == 1))
         if cur.label is not None and cur.label.is_manual:
-            return False
+            # A free-text answer's own enumerations never carry an answer; a numbered item after it does.
+            return self._answered(cur, pos) and self._after_sentence(pos) and self._carries_answer()
         if cur.evidence_at is None:
-            return at_start and number == expected
+            return at_start and (number == expected or (number == 1 and self._carries_answer()))
         if cur.label is not None and at_start:
             return True
         if number == expected:
             return not self._enumerates(cur, pos, number) or self._answer_follows(number)
+        if number == 1 and self._after_sentence(pos) and self._answered(cur, pos) and self._carries_answer():
+            return True
         return number == 1 and self._glued_heading(pos, number) is not None
+
+    def _answered(self, cur: _Open, pos: int) -> bool:
+        """The open item has its answer, and some text of it before ``pos``."""
+        return cur.evidence_at is not None and self._may_end_before(cur, pos)
+
+    def _after_sentence(self, pos: int) -> bool:
+        """``pos`` starts a line, or follows the end of a sentence."""
+        if self.doc.at_line_start(pos):
+            return True
+        before = self.doc.fold[self.doc.line_start(pos):pos].rstrip()
+        return before[-1:] in ("。", "!", "?", ";", "！", "？", "；")
+
+    def _carries_answer(self) -> bool:
+        """Whether the numbered text starting at the current event has its own answer (a label, a verdict, a key in
+        parentheses) before anything else starts: what sets an item apart from an enumeration inside an answer."""
+        for m in self.events[self.index + 1:self.index + 1 + _PEEK_EVENTS]:
+            kind = m.lastgroup
+            if kind in ("ANS", "VERDICT", "PKEY"):
+                return True
+            if kind not in _TRANSPARENT:
+                return False
+        return False
+
+    def _block_answered(self) -> bool:
+        """Whether the block starting at the current event opens with a labelled item or a numbered one that has
+        its own answer."""
+        if self.index >= len(self.events):
+            return False
+        kind = self.events[self.index].lastgroup
+        if kind in ("PLAIN", "BRK", "SEC", "TITLED", "JUNK"):
+            return True
+        return kind in ("WEAK", "GLUED") and self._carries_answer()
 
     def _enumerates(self, cur: _Open, pos: int, number: int) -> bool:
         """Whether an unlabelled item's answer so far reads "1.…", so that "2." may continue it."""
@@ -160,6 +222,8 @@ class Scanner:
             kind = m.lastgroup
             if kind in ("ANS", "VERDICT", "PKEY"):
                 return True
+            if kind in _TRANSPARENT:
+                continue
             if kind != "WEAK" or int(m.group("wnum")) == number:
                 return False
         return len(self.events) > self.index + 1 + _PEEK_EVENTS
@@ -174,16 +238,26 @@ class Scanner:
             return None
         return line_start if heading_like(doc.fold[line_start:pos]) else None
 
-    def _heading_line(self, line: int) -> None:
-        """A heading line closes the item before it (if that item has its answer) and starts a new block."""
+    def _break(self, line: int, brk: Break) -> None:
+        """A heading, title, table of contents or closing line ends the item before it and may start a new block.
+
+        A heading that a block of items follows ends an unanswered item, unless the line is the answer to a label
+        just before it (``答案:⏎正确``), and an answered one when that block's items have answers; the other breaks
+        end only an item that has its answer."""
         doc, cur = self.doc, self.cur
         start = doc.line_starts[line - 1]
-        if cur is not None and not self._may_end_before(cur, start):
-            return
+        if cur is not None:
+            if not (self._may_end_before(cur, start) if brk.strong else self._answered(cur, start)):
+                return
+            # "处理步骤⏎1.倾听⏎2.核实" inside an answer: a heading ends an answered item only before answered items.
+            if brk.strong and self._answered(cur, start) and not self._block_answered():
+                return
         self._close(start)
         self._check_free(start)
         text = doc.line_text(line)
-        self._new_heading(text.strip())
+        if brk.heading is not None:
+            self._new_heading(text[brk.heading[0]:brk.heading[1]].strip())
+        self.expected = None
         self.skip_to = self.free_from = start + len(text)
 
     def _may_end_before(self, cur: _Open, pos: int) -> bool:
@@ -208,15 +282,16 @@ class Scanner:
 
     def _new_heading(self, text: str) -> None:
         self.heading = text
-        found = LABEL_END_RE.search(text)
+        found = LABEL_END_RE.search(_TRAILING_ASIDE_RE.sub("", text))
         self.section = TYPE_LABELS[found.group("label")] if found else None
         self.expected = None
 
     def _close(self, end: int) -> None:
         cur = self.cur
         if cur is not None:
+            explanation = cur.explanation if cur.explanation is not None and cur.explanation[0] < end else None
             self.segments.append(Segment(cur.start, min(cur.body, end), end, cur.number, cur.label, cur.section,
-                                         cur.heading, cur.notes))
+                                         cur.heading, cur.notes, explanation))
             self.cur = None
             self.free_from = end
 

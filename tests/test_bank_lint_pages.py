@@ -1,0 +1,175 @@
+"""The bank linter where trainers meet it: a question's page, an import's dry run, the report page, the CLI."""
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from exam.extensions import db
+from exam.models import Question, QuestionStatus
+from question_bank import Difficulty, QuestionRecord, QuestionType, dumps_bank
+
+
+@pytest.fixture
+def runner(app):  # noqa: ANN201
+    return app.test_cli_runner()
+
+
+def by_key(key: str) -> Question:
+    return db.session.scalars(select(Question).where(Question.key == key)).one()
+
+
+NEGATIVE = {"type": "single", "area": "W05", "difficulty": "easy", "levels": ["L4"], "status": "active",
+            "stem": "关于首问负责制，以下说法错误的是（　）。", "option_a": "第一位受理人负责到底",
+            "option_b": "转给其他部门后不跟进", "option_c": "需要跟踪处理结果", "option_d": "应向客户反馈进度",
+            "keys": ["B"], "explanation": "首问负责要求跟踪到底。"}
+
+
+def test_a_questions_page_shows_its_findings_and_a_clean_one_says_so(client, auth, clock):
+    auth.login("trainer1")
+    page = client.get(client.post("/trainer/questions/new", data=NEGATIVE).location).text
+    assert "题库体检 <span class=\"muted\">(1 条)" in page
+    assert "否定题干未强调" in page and "否定问法「错误的是」未强调" in page
+    clean = dict(NEGATIVE, stem="投诉处理结束后，回访客户的主要目的是（　）。", option_a="确认问题已经解决",
+                 option_b="推销新的套餐业务", option_c="催缴客户欠费", option_d="核对客户证件信息", keys=["A"])
+    assert "当前版本未发现命题问题" in client.get(client.post("/trainer/questions/new", data=clean).location).text
+
+
+def test_a_questions_page_links_the_question_that_gives_its_key_away(client, auth, clock):
+    auth.login("trainer1")
+    page = client.get(f"/trainer/questions/{by_key('B22-008').id}").text
+    assert "B22-001 的题干含有 B22-008 的答案「融合套餐」" in page
+    assert f'href="/trainer/questions/{by_key("B22-001").id}"' in page
+    # and the page of the question that gives it away shows the same pair
+    assert "B22-001 的题干含有 B22-008 的答案" in client.get(f"/trainer/questions/{by_key('B22-001').id}").text
+
+
+def test_questions_in_one_enemy_group_are_not_reported_as_giving_each_other_away(client, auth, clock):
+    for key in ("B22-008", "B22-001"):
+        by_key(key).enemy_group = "融合套餐"
+    db.session.flush()
+    auth.login("trainer1")
+    assert "B22-001 的题干含有" not in client.get(f"/trainer/questions/{by_key('B22-008').id}").text
+
+
+def test_the_report_page_shows_rates_beside_chance_and_findings_grouped_by_rule_with_links(client, auth, clock):
+    auth.login("trainer1")
+    page = client.get("/trainer/lint")
+    assert page.status_code == 200
+    text = page.text
+    active_and_draft = db.session.scalar(select(func.count()).select_from(Question).where(
+        Question.status.in_([QuestionStatus.ACTIVE, QuestionStatus.DRAFT])))
+    assert f"题库体检 <span class=\"muted\">({active_and_draft} 题" in text
+    # the starter bank's keys are the longest option far more often than chance
+    row = re.search(r"<tr class=\"flagged\"><td>单选题答案恰是唯一最长的选项</td><td>(\d+)/(\d+) = \d+%</td>\s*<td>25%</td>", text)
+    assert row and int(row.group(1)) > int(row.group(2)) / 2
+    for title in ("答案是最长选项", "判断题的绝对化用语", "否定题干未强调", "题目之间泄露答案", "内容与知识领域不符",
+                  "填空缺少常见写法", "近似重复", "以上都是 / 以上都不是"):
+        assert title in text, title
+    assert f'href="/trainer/questions/{by_key("W05-016").id}">W05-016</a>' in text
+    assert "建议: " in text
+
+
+def test_retired_questions_are_left_out_unless_asked_for(client, auth, clock):
+    q = by_key("W05-016")
+    q.status = QuestionStatus.RETIRED
+    db.session.flush()
+    auth.login("trainer1")
+    assert ">W05-016</a>" not in client.get("/trainer/lint").text
+    assert ">W05-016</a>" in client.get("/trainer/lint?status=all").text
+    assert client.get("/trainer/lint?status=nonsense").status_code == 200
+
+
+def test_the_report_is_for_trainers_and_admins_only(client, auth, clock):
+    auth.login("trainee1")
+    assert client.get("/trainer/lint").status_code == 403
+
+
+def _records() -> list[QuestionRecord]:
+    return [
+        QuestionRecord(key="X-1", type=QuestionType.SINGLE, area="W05", difficulty=Difficulty.MEDIUM,
+                       stem="以下不属于投诉处理基本原则的是（　）。", options=("先处理心情", "首问负责", "推诿给其他部门", "及时反馈"),
+                       answer=("C",)),
+        QuestionRecord(key="X-2", type=QuestionType.TRUE_FALSE, area="W05", difficulty=Difficulty.MEDIUM,
+                       stem="客户投诉时，客户经理一定要当场给予现金补偿。", answer=False),
+        QuestionRecord(key="X-3", type=QuestionType.SINGLE, area="W05", difficulty=Difficulty.MEDIUM,
+                       stem="受理投诉后，向客户反馈处理进度的时限一般是（　）。", options=("当天", "三天内", "一周内", "一个月内"),
+                       answer=("B",)),
+    ]
+
+
+def test_the_import_dry_run_shows_findings_per_item(client, auth, clock):
+    auth.login("trainer1")
+    data = dumps_bank(_records()).encode()
+    response = client.post("/trainer/imports", data={"file": (io.BytesIO(data), "体检.json")},
+                           content_type="multipart/form-data")
+    page = client.get(response.location).text
+    assert "题库体检: 2 题有命题提示" in page
+    assert "否定问法「不属于投诉处理基本原则的是」未强调" in page
+    assert "答案为错, 且含绝对化用语「一定」" in page
+    only = client.get(response.location + "?view=lint").text
+    assert "以下不属于投诉处理基本原则的是" in only and "一定要当场给予现金补偿" in only
+    assert "受理投诉后" not in only
+
+
+def test_cli_lint_prints_json_with_rates_and_findings(runner, clock):
+    result = runner.invoke(args=["bank", "lint", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["items"] == db.session.scalar(select(func.count()).select_from(Question).where(
+        Question.status.in_([QuestionStatus.ACTIVE, QuestionStatus.DRAFT])))
+    assert {r["name"] for r in report["rules"]} >= {"key-longest", "giveaway", "near-duplicate", "negative-stem"}
+    longest = next(r for r in report["rates"] if r["label"] == "单选题答案恰是唯一最长的选项")
+    assert longest["flagged"] and longest["chance"] == 0.25 and longest["rate"] > 0.5
+    assert {"rule": "negative-stem", "key": "W05-016", "related": [],
+            "reason": "否定问法「错误的是」未强调, 考生容易看漏; 本库约定写作【不】/【错误】"} in report["findings"]
+    assert any(f["key"] is None and f["rule"] == "key-longest" for f in report["findings"])
+
+
+def test_cli_lint_reads_people_friendly_by_default_and_filters_rules(runner, clock):
+    result = runner.invoke(args=["bank", "lint", "--rule", "negative-stem"])
+    assert result.exit_code == 0, result.output
+    assert "题库体检:" in result.output and "[negative-stem] 否定题干未强调" in result.output
+    assert "W05-016: 否定问法「错误的是」未强调" in result.output and "[giveaway]" not in result.output
+    assert runner.invoke(args=["bank", "lint", "--rule", "negative-stem", "--strict"]).exit_code == 1
+    bad = runner.invoke(args=["bank", "lint", "--rule", "no-such-rule"])
+    assert bad.exit_code == 2 and "规则 no-such-rule 不存在" in bad.output
+
+
+def test_cli_lint_checks_json_bank_files_without_the_database(runner, tmp_path):
+    path = tmp_path / "bank.json"
+    path.write_text(dumps_bank(_records()), encoding="utf-8")
+    result = runner.invoke(args=["bank", "lint", str(path), "--json"])
+    report = json.loads(result.output)
+    assert report["items"] == 3
+    assert sorted(f["key"] for f in report["findings"]) == ["X-1", "X-2"]
+    path.write_text("{", encoding="utf-8")
+    broken = runner.invoke(args=["bank", "lint", str(path)])
+    assert broken.exit_code == 1 and "bank.json" in broken.output
+
+
+def test_cli_import_dry_run_reports_findings_per_item(runner, tmp_path, clock):
+    path = tmp_path / "bank.json"
+    path.write_text(dumps_bank(_records()), encoding="utf-8")
+    result = runner.invoke(args=["bank", "import", str(path), "--dry-run", "--json"])
+    report = json.loads(result.output)
+    findings = {item["key"]: [f["rule"] for f in item.get("findings", [])] for item in report["items"]}
+    assert findings == {"X-1": ["negative-stem"], "X-2": ["absolute-words"], "X-3": []}
+    text = runner.invoke(args=["bank", "import", str(path), "--dry-run"]).output
+    assert "体检 第 1–1 行 [negative-stem]" in text or "体检 第 1–1 行" in text
+
+
+def test_an_edited_export_is_not_a_near_duplicate_of_the_questions_it_revises(runner, tmp_path, clock):
+    path = tmp_path / "w05.json"
+    assert runner.invoke(args=["bank", "export", str(path), "--area", "W05"]).exit_code == 0
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    edited = next(q for q in doc["questions"] if q["key"] == "W05-016")
+    edited["stem"] = edited["stem"].replace("下列", "以下")  # a new version of W05-016, nearly the old one
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    report = json.loads(runner.invoke(args=["bank", "import", str(path), "--dry-run", "--json"]).output)
+    findings = {item["key"]: item.get("findings", []) for item in report["items"]}
+    assert all(key not in f["related"] for key, found in findings.items() for f in found)
+    assert [f["rule"] for f in findings["W05-016"]] == ["negative-stem"]  # its own findings still show
