@@ -1,7 +1,7 @@
 """Backbone figures: paper assembly per level and certificate rendering, each beside its floor.
 
 Run: .venv/bin/python bench/bench_backbone.py
-- assembly: assemble_paper on the 334-question starter bank (in memory), against the floor of
+- assembly: assemble_paper on the starter bank (in memory), against the floor of
   a plain random.sample of the same number of items (no constraints at all);
 - certificate: render_certificate_pdf (CJK, QR, shared FontConfiguration), against the floor of
   a one-line PDF rendered by the same WeasyPrint in the same process.

@@ -32,6 +32,8 @@ def record_to_dict(q: QuestionRecord) -> dict[str, Any]:
     d["explanation"] = q.explanation
     if q.tags:
         d["tags"] = list(q.tags)
+    if q.enemy_group is not None:
+        d["enemy_group"] = q.enemy_group
     return d
 
 
@@ -40,7 +42,7 @@ def record_from_dict(d: dict[str, Any], where: str) -> QuestionRecord:
     if not isinstance(d, dict):
         raise BankError(f"{where}: 应为一个对象")
     unknown = set(d) - {"key", "type", "area", "difficulty", "levels", "use", "stem", "options", "answer", "explanation",
-                        "tags"}
+                        "tags", "enemy_group"}
     if unknown:
         raise BankError(f"{where}: 未知字段 {sorted(unknown)}")
     try:
@@ -65,8 +67,11 @@ def record_from_dict(d: dict[str, Any], where: str) -> QuestionRecord:
         answer = _text(raw, "answer", where)
     fields = {name: _text(d.get(name), name, where) for name in ("key", "area", "stem", "explanation")}
     lists = {name: tuple(_strings(d.get(name), name, where)) for name in ("options", "levels", "tags")}
+    # absent or null: the file does not say (a question keeps its group); "" clears it
+    group = None if d.get("enemy_group") is None else _text(d.get("enemy_group"), "enemy_group", where).strip()
     try:
-        return QuestionRecord(type=qtype, difficulty=difficulty, answer=answer, use=use, **fields, **lists)
+        return QuestionRecord(type=qtype, difficulty=difficulty, answer=answer, use=use, enemy_group=group,
+                              **fields, **lists)
     except BankError as exc:
         raise BankError(f"{where}: {exc}") from None
 

@@ -13,6 +13,9 @@ AREA_CODES: tuple[str, ...] = (
 LEVEL_CODES: tuple[str, ...] = ("L4", "L3", "L2", "L1")
 OPTION_LETTERS = "ABCDEFGH"
 
+#: longest enemy-group (互斥组) name, as the database column holds it
+ENEMY_GROUP_MAX = 40
+
 #: A blank in a fill-in stem is a run of three or more underscores.
 BLANK_RE = re.compile(r"_{3,}")
 
@@ -113,6 +116,10 @@ class QuestionRecord:
 
     ``use`` (用途) None means the file did not say: a new question is then 两者 (both), and a
     question the bank already has keeps its use.
+
+    ``enemy_group`` (互斥组): questions that give each other away share one name, and a paper holds at
+    most one of them. It belongs to the question, not to a version, so it takes no part in comparing
+    records (an edit of the group alone is no new version). None means the file did not say.
     """
 
     key: str
@@ -126,6 +133,7 @@ class QuestionRecord:
     explanation: str = ""
     tags: tuple[str, ...] = field(default=())
     use: QuestionUse | None = None
+    enemy_group: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -143,6 +151,8 @@ class QuestionRecord:
             out.append("题干为空")
         if self.use is not None and not isinstance(self.use, QuestionUse):
             out.append(f"用途 {self.use!r} 无效 ({USE_HINT})")
+        if self.enemy_group is not None and len(self.enemy_group.strip()) > ENEMY_GROUP_MAX:
+            out.append(f"互斥组名称最长 {ENEMY_GROUP_MAX} 个字, 读到 {len(self.enemy_group.strip())} 个")
         bad_levels = [lv for lv in self.levels if lv not in LEVEL_CODES]
         if bad_levels or not self.levels:
             out.append(f"适用等级无效: {list(self.levels)!r}")
@@ -202,13 +212,15 @@ class Entry:
     tags: tuple[str, ...] = ()
     #: 用途 as the file gives it; None when it does not (a new question is then 两者)
     use: QuestionUse | None = None
+    #: 互斥组 as the file gives it (JSON only); None when it does not
+    enemy_group: str | None = None
 
     @classmethod
     def from_record(cls, record: QuestionRecord, lines: tuple[int, int]) -> Entry:
         key = None if record.key.startswith("~") else record.key
         return cls(type=record.type, stem=record.stem, options=record.options, answer=record.answer, lines=lines,
                    key=key, area=record.area, difficulty=record.difficulty, levels=record.levels,
-                   explanation=record.explanation, tags=record.tags, use=record.use)
+                   explanation=record.explanation, tags=record.tags, use=record.use, enemy_group=record.enemy_group)
 
     def to_record(self, *, key: str | None = None, area: str | None = None, difficulty: Difficulty | None = None,
                   levels: tuple[str, ...] | None = None) -> QuestionRecord:
@@ -216,4 +228,4 @@ class Entry:
         return QuestionRecord(key=key or self.key or "", type=self.type, area=area or self.area or "",
                               difficulty=difficulty or self.difficulty or Difficulty.MEDIUM, stem=self.stem,
                               answer=self.answer, options=self.options, levels=levels or self.levels or LEVEL_CODES,
-                              explanation=self.explanation, tags=self.tags, use=self.use)
+                              explanation=self.explanation, tags=self.tags, use=self.use, enemy_group=self.enemy_group)

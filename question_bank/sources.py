@@ -139,7 +139,7 @@ def source_bytes(source: bytes | str | os.PathLike | BinaryIO, name: str) -> tup
 # --------------------------------------------------------------------------- keeping what was read
 
 #: bump when the stored form changes; older stored reads are then read again from the file
-CODEC = 1
+CODEC = 2
 
 
 def read_to_json(read: SourceRead) -> dict[str, Any]:

@@ -368,7 +368,7 @@ def _parse_row(row: int, cell: dict[str, str]) -> tuple[QuestionRecord | None, d
         draft = SimpleNamespace(
             key=key, type=qtype, area=area or AREA_CODES[0], difficulty=difficulty or Difficulty.MEDIUM,
             stem=stem, answer=answer, options=options, levels=levels or LEVEL_CODES, explanation=explanation, tags=tags,
-            use=use,
+            use=use, enemy_group=None,
         )
         for msg in QuestionRecord.problems(draft):  # type: ignore[arg-type]
             column = _problem_column(msg, len(options))

@@ -164,12 +164,27 @@ def test_feasibility_names_the_exact_cells_to_fill_and_filling_them_is_enough(st
 
 
 def test_feasibility_marks_cells_thin_below_three_times_the_need(starter):
-    report = feasibility(rules_for("L4"), bank_for(starter, "L4"))
+    # a quarter of the starter bank: papers can still be drawn, but some cells run thin
+    report = feasibility(rules_for("L4"), bank_for(starter, "L4")[::4])
     assert report.feasible
     for c in report.cells:
         expected = "short" if c.need > c.have else "thin" if c.have < 3 * c.need else "ok"
         assert c.status == expected
     assert {c.status for c in report.cells} >= {"ok", "thin"}
+
+
+def test_feasibility_spreads_the_need_so_that_a_bank_deep_enough_everywhere_is_not_called_thin():
+    rules = LevelRules("X", {QuestionType.SINGLE: (8, 1)}, {"W05": 100}, {Difficulty.EASY: 50, Difficulty.MEDIUM: 50}, 50)
+    bank = [Candidate(i, "W05", QuestionType.SINGLE, Difficulty.EASY) for i in range(14)]
+    bank += [Candidate(100 + i, "W05", QuestionType.SINGLE, Difficulty.MEDIUM) for i in range(12)]
+    # 4 + 4 items take a third of each cell; piling all 8 into the bigger cell would make it look thin
+    report = feasibility(rules, bank)
+    assert report.feasible
+    assert [(c.difficulty, c.need, c.status) for c in report.cells if c.need] == [
+        (Difficulty.EASY, 4, "ok"), (Difficulty.MEDIUM, 4, "ok")]
+    # one item more than a third of every cell can give: exactly one cell is reported thin
+    thin = feasibility(LevelRules("X", {QuestionType.SINGLE: (9, 1)}, {"W05": 100}, rules.difficulty_mix, 50), bank)
+    assert sorted(c.status for c in thin.cells if c.need) == ["ok", "thin"]
 
 
 def random_rules(rng: random.Random) -> LevelRules:

@@ -118,7 +118,7 @@ def test_a_cell_changed_between_count_and_sample_is_noticed_and_the_paper_drawn_
         out = real(*args, **kwargs)
         if not calls:
             for pools in out.values():
-                if hasattr(pools.new, "count"):
+                if not isinstance(pools.new, list):  # a cell of enemy-grouped questions only has no supply
                     pools.new.count += 1000
         calls.append(1)
         return out

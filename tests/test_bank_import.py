@@ -1,6 +1,7 @@
 """Imports end to end: the dry run writes nothing, the import writes everything accepted or nothing."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -270,3 +271,31 @@ def test_a_json_bank_file_with_wrong_field_types_is_refused_by_field_and_its_upl
     assert response.status_code in (200, 400) and "第 1 题" in response.text
     for upload in db.session.scalars(select(ImportUpload)):
         assert client.get(f"/trainer/imports/{upload.id}").status_code < 500
+
+
+def test_json_import_sets_enemy_groups_keeps_them_when_unsaid_and_clears_them_on_empty(runner, tmp_path, clock):
+    recs = [dataclasses.replace(r, enemy_group="存费赠送") for r in records(2, key_prefix="EG-")]
+    path = tmp_path / "bank.json"
+    path.write_text(dumps_bank(recs), encoding="utf-8")
+    result, report = run_import(runner, path, "--keep-duplicates")
+    assert result.exit_code == 0, result.output
+
+    def groups() -> dict[str, str | None]:
+        return dict(db.session.execute(select(Question.key, Question.enemy_group).where(Question.key.like("EG-%"))).all())
+
+    assert groups() == {"EG-0": "存费赠送", "EG-1": "存费赠送"}
+    # the export carries the groups
+    out = tmp_path / "export.json"
+    assert runner.invoke(args=["bank", "export", str(out), "--area", "W03"]).exit_code == 0
+    exported = {q["key"]: q.get("enemy_group") for q in json.loads(out.read_text("utf-8"))["questions"]}
+    assert {k: g for k, g in exported.items() if k.startswith("EG-")} == groups()
+    # a file that says nothing about groups leaves them; "" takes a question out; no new versions either way
+    unsaid = json.loads(dumps_bank(records(2, key_prefix="EG-")))
+    unsaid["questions"][1]["enemy_group"] = ""
+    path.write_text(json.dumps(unsaid, ensure_ascii=False), encoding="utf-8")
+    result, report = run_import(runner, path, "--keep-duplicates")
+    assert result.exit_code == 0, result.output
+    assert report["imported"]["new_versions"] == 0
+    assert groups() == {"EG-0": "存费赠送", "EG-1": None}
+    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "question.enemy_group")).all()
+    assert [(e.detail["key"], e.detail["after"]) for e in audit][-1] == ("EG-1", None)

@@ -71,3 +71,25 @@ def test_fill_blank_questions_have_one_answer_group_per_blank():
     for q in load_starter_bank():
         if q.type is QuestionType.FILL_BLANK:
             assert count_blanks(q.stem) == len(q.answer), q.key
+
+
+def test_an_enemy_group_travels_in_the_json_format_and_old_files_without_it_stay_valid():
+    grouped = [_single(key="T-1", enemy_group="携号转网-120天"), _single(key="T-2", enemy_group="")]
+    doc = json.loads(dumps_bank([*grouped, _single(key="T-3")]))
+    assert [q.get("enemy_group") for q in doc["questions"]] == ["携号转网-120天", "", None]
+    back = loads_bank(json.dumps(doc))
+    assert [q.enemy_group for q in back] == ["携号转网-120天", "", None]
+    # a file written before the field existed: nothing said about groups
+    for q in doc["questions"]:
+        q.pop("enemy_group", None)
+    assert [q.enemy_group for q in loads_bank(json.dumps(doc))] == [None, None, None]
+
+
+def test_an_enemy_group_name_too_long_or_not_text_is_refused_naming_the_question():
+    doc = json.loads(dumps_bank([_single(key="T-1")]))
+    doc["questions"][0]["enemy_group"] = "组" * 41
+    with pytest.raises(BankError, match="第 1 题.*互斥组名称最长 40 个字"):
+        loads_bank(json.dumps(doc), source="x.json")
+    doc["questions"][0]["enemy_group"] = ["a"]
+    with pytest.raises(BankError, match="字段 enemy_group 应为文字"):
+        loads_bank(json.dumps(doc), source="x.json")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exam.models import IllegalTransition, Question, QuestionStatus, QuestionVersion, record_audit
-from exam.services.bank_sync import add_questions, revise_question
+from exam.services.bank_sync import add_questions, regroup_question, revise_question
 from question_bank import QuestionRecord
 from question_bank.normalize import stem_fingerprint
 
@@ -87,11 +87,4 @@ def change_status(session: Session, question: Question, status: QuestionStatus, 
 
 def set_enemy_group(session: Session, question: Question, group: str, *, actor_id: int | None, now: datetime) -> bool:
     """Mark the questions that give each other away; at most one of a group goes on a paper."""
-    value = group.strip() or None
-    if value == question.enemy_group:
-        return False
-    before, question.enemy_group, question.updated_at = question.enemy_group, value, now
-    session.flush()
-    record_audit(session, at=now, actor_id=actor_id, action="question.enemy_group", entity=question,
-                 key=question.key, before=before, after=value)
-    return True
+    return regroup_question(session, question, group, now=now, actor_id=actor_id)

@@ -314,7 +314,7 @@ def _record(item: PlannedItem, options: ImportOptions, key: str) -> QuestionReco
     return QuestionRecord(
         key=key, type=e.type, area=item.area or "", difficulty=e.difficulty or options.difficulty,
         stem=e.stem, answer=e.answer, options=e.options, levels=e.levels or options.levels,
-        explanation=e.explanation, tags=e.tags, use=e.use,
+        explanation=e.explanation, tags=e.tags, use=e.use, enemy_group=e.enemy_group,
     )
 
 

@@ -96,7 +96,7 @@ def page_of_questions(session: Session, f: BankFilter, page: int, size: int) -> 
 def iter_records(session: Session, f: BankFilter, chunk: int = 1000) -> Iterator[QuestionRecord]:
     """Every matching question's current version as a bank record, read in chunks."""
     for question, version in session.execute(select_questions(f).execution_options(yield_per=chunk)):
-        yield record_from_version(question.key, version)
+        yield record_from_version(question.key, version, question.enemy_group)
 
 
 def sources(session: Session) -> list[str]:

@@ -23,6 +23,8 @@ class SyncReport:
     added: int = 0
     new_versions: int = 0
     unchanged: int = 0
+    #: questions the file moved into, out of or between enemy groups
+    regrouped: int = 0
 
 
 def version_values(q: QuestionRecord, *, number: int, now: datetime, actor_id: int | None) -> dict:
@@ -40,11 +42,12 @@ def cell_values(q: QuestionRecord) -> dict:
                 use=q.use or QuestionUse.BOTH)
 
 
-def record_from_version(key: str, v: QuestionVersion) -> QuestionRecord:
+def record_from_version(key: str, v: QuestionVersion, enemy_group: str | None = None) -> QuestionRecord:
+    """A version as a bank record; ``enemy_group`` is the question's (exports carry it)."""
     return record_from_dict(
         {"key": key, "type": v.type.value, "area": v.area_code, "difficulty": v.difficulty.value,
          "levels": list(mask_to_levels(v.levels_mask)), "use": v.use.value, "stem": v.stem, "options": v.options,
-         "answer": v.answer, "explanation": v.explanation, "tags": v.tags},
+         "answer": v.answer, "explanation": v.explanation, "tags": v.tags, "enemy_group": enemy_group},
         where=f"题目 {key} 第 {v.version} 版",
     )
 
@@ -60,7 +63,8 @@ def add_questions(session: Session, records: Sequence[QuestionRecord], *, status
         return []
     ids = list(session.scalars(
         insert(Question).returning(Question.id, sort_by_parameter_order=True),
-        [dict(key=r.key, status=status, source=source[:120], created_at=now, updated_at=now, **cell_values(r))
+        [dict(key=r.key, status=status, source=source[:120], created_at=now, updated_at=now,
+              enemy_group=r.enemy_group or None, **cell_values(r))
          for r in records],
     ))
     version_ids = list(session.scalars(
@@ -97,6 +101,19 @@ def revise_question(session: Session, question: Question, record: QuestionRecord
     return version
 
 
+def regroup_question(session: Session, question: Question, group: str | None, *, now: datetime,
+                     actor_id: int | None, source: str | None = None) -> bool:
+    """Put ``question`` in enemy group ``group`` ("" takes it out; None leaves it as it is); audited."""
+    if group is None or (group.strip() or None) == question.enemy_group:
+        return False
+    before, question.enemy_group, question.updated_at = question.enemy_group, group.strip() or None, now
+    session.flush()
+    record_audit(session, at=now, actor_id=actor_id, action="question.enemy_group", entity=question,
+                 key=question.key, before=before, after=question.enemy_group,
+                 **({"source": source} if source else {}))
+    return True
+
+
 def sync_records(session: Session, records: list[QuestionRecord], *, source: str, now: datetime,
                  actor_id: int | None = None, status: QuestionStatus = QuestionStatus.ACTIVE) -> SyncReport:
     """Add new keys as questions; a changed record becomes a new version of its question."""
@@ -113,11 +130,14 @@ def sync_records(session: Session, records: list[QuestionRecord], *, source: str
                 report.new_versions += 1
             else:
                 report.unchanged += 1
+            if regroup_question(session, existing[rec.key], rec.enemy_group, now=now, actor_id=actor_id,
+                                source=source):
+                report.regrouped += 1
     add_questions(session, new, status=status, source=source, now=now, actor_id=actor_id)
     report.added = len(new)
     session.flush()
     if report.added or report.new_versions:
         record_audit(session, at=now, actor_id=actor_id, action="bank.import", entity="questions", source=source,
                      added=report.added, new_versions=report.new_versions, unchanged=report.unchanged,
-                     status=status.value)
+                     regrouped=report.regrouped, status=status.value)
     return report
