@@ -13,22 +13,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from question_bank.normalize import to_simplified
+from question_bank.lint.item_rules import absolute_words, negative_question
+from question_bank.lint.words import ALL_NONE_RES
+from question_bank.normalize import fold_text, to_simplified
 from question_bank.records import OPTION_LETTERS, QuestionRecord, QuestionType
-
-#: words that make a statement sweeping; a false statement should not be told by them alone
-ABSOLUTE_WORDS: tuple[str, ...] = (
-    "一定", "必须", "必然", "只要", "只需", "只有", "只能", "仅凭", "仅需", "无需", "不需要", "不必", "所有", "一切", "全部", "任何",
-    "完全", "绝对", "绝不", "决不", "从不", "从来", "永远", "总是", "一律", "凡是", "唯一", "立即", "直接",
-)
-#: options that answer by reference to the others
-CATCH_ALL_RE = re.compile(r"以上(都|均|全|皆)|上述(都|均|全|皆)|全部正确|都不对|都正确")
-#: a stem that asks for the wrong one: 不正确, 不属于, 不应 … (and 错误的是) when not set off as 【不】
-NEGATIVE_RE = re.compile(
-    r"(?<!【)不(?!】)(正确|属于|应|符合|包括|包含|恰当|妥当|宜|可以|需要|是|能|得|合理|规范|合规|能够|适合|必)"
-    r"[^，。；？（]{0,16}(的是|的有|的一项|的做法|的说法|的选项)"
-    r"|错误的(是|有)"
-)
 
 
 def _length(option: str) -> int:
@@ -36,7 +24,12 @@ def _length(option: str) -> int:
 
 
 def has_absolute_word(text: str) -> bool:
-    return any(w in text for w in ABSOLUTE_WORDS)
+    """一定, 所有, 只要, 无需, 直接 … as the bank linter reads them (不一定, 一定金额 … do not count)."""
+    return bool(absolute_words(text))
+
+
+def _catch_all(option: str) -> bool:
+    return any(p.match(fold_text(option)) for p in ALL_NONE_RES)
 
 
 @dataclass
@@ -104,9 +97,9 @@ class CueReport:
 def cue_report(records: Iterable[QuestionRecord]) -> CueReport:
     r = CueReport()
     for q in records:
-        if q.type.is_choice and any(CATCH_ALL_RE.search(o) for o in q.options):
+        if q.type.is_choice and any(_catch_all(o) for o in q.options):
             r.catch_all_options.append(q.key)
-        if q.type.is_choice and NEGATIVE_RE.search(q.stem):
+        if q.type.is_choice and negative_question(q.stem):
             r.unemphasised_negatives.append(q.key)
         if q.type is QuestionType.SINGLE:
             r.singles += 1

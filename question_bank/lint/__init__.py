@@ -60,7 +60,8 @@ class LintReport:
 
 def lint(records: Sequence[QuestionRecord], *, context: Sequence[QuestionRecord] = (),
          groups: Mapping[str, str] | None = None, rules: Iterable[str] | None = None) -> LintReport:
-    """Run the rules over ``records``; ``groups`` maps keys to enemy groups (pairs in one group are not reported).
+    """Run the rules over ``records``; ``groups`` maps keys to enemy groups (pairs in one group are not reported;
+    a key it lacks keeps its record's ``enemy_group``).
 
     Unknown rule names raise KeyError.
     """

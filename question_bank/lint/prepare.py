@@ -116,7 +116,8 @@ def _joined(parts: Iterable[str]) -> str:
 
 def prepare(records: Sequence[QuestionRecord], *, context: Sequence[QuestionRecord] = (),
             groups: Mapping[str, str] | None = None) -> list[LintItem]:
-    """``records`` (the targets) then ``context`` as LintItems, every text folded in one batch."""
+    """``records`` (the targets) then ``context`` as LintItems, every text folded in one batch. An item's
+    enemy group is ``groups[key]`` when the mapping has the key (the database's word), else the record's own."""
     groups = groups or {}
     everything = [*records, *context]
     texts: list[str] = []
@@ -148,7 +149,7 @@ def prepare(records: Sequence[QuestionRecord], *, context: Sequence[QuestionReco
         target = i < len(records)
         items.append(LintItem(index=i, record=r, plain=plain_lines[i] if target else "", stem=folded[start],
                               options=options, exact_options=tuple(next(exact) for _ in r.options) if target else (),
-                              explanation=explanation, blanks=tuple(blanks), group=groups.get(r.key),
+                              explanation=explanation, blanks=tuple(blanks), group=groups.get(r.key, r.enemy_group or None),
                               target=target))
     return items
 
