@@ -1,16 +1,19 @@
 """The bank linter where trainers meet it: a question's page, an import's dry run, the report page, the CLI."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
+from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from exam.extensions import db
 from exam.models import Question, QuestionStatus
-from question_bank import Difficulty, QuestionRecord, QuestionType, dumps_bank
+from exam.services.bank_sync import add_questions
+from question_bank import Difficulty, QuestionRecord, QuestionType, dumps_bank, load_starter_bank
 
 
 @pytest.fixture
@@ -20,6 +23,33 @@ def runner(app):  # noqa: ANN201
 
 def by_key(key: str) -> Question:
     return db.session.scalars(select(Question).where(Question.key == key)).one()
+
+
+NEGATIVE_RECORD = QuestionRecord(
+    key="W05-901", type=QuestionType.SINGLE, area="W05", difficulty=Difficulty.EASY, levels=("L4",),
+    stem="关于首问负责制，以下说法错误的是（　）。",
+    options=("第一位受理人负责到底", "转给其他部门后不跟进", "需要跟踪处理结果", "应向客户反馈进度"), answer=("B",),
+    explanation="首问负责要求跟踪到底。")
+
+
+def _plant(records: list[QuestionRecord]) -> None:
+    """Put questions with known faults into the bank: the starter bank itself lints clean."""
+    add_questions(db.session, records, status=QuestionStatus.ACTIVE, source="test", now=datetime(2026, 1, 1),
+                  actor_id=None)
+    db.session.flush()
+
+
+def _a_bank_whose_keys_are_the_longest_option() -> None:
+    """Only 30 single-choice questions whose key is padded to the longest option, and one unemphasised
+    negative stem, stay active."""
+    db.session.execute(update(Question).values(status=QuestionStatus.RETIRED))
+    singles = [r for r in load_starter_bank() if r.type is QuestionType.SINGLE][:30]
+    padded = []
+    for n, r in enumerate(singles):
+        at = "ABCD".index(r.answer[0])
+        options = tuple(o + "，并按规定向客户说明清楚" if i == at else o for i, o in enumerate(r.options))
+        padded.append(dataclasses.replace(r, key=f"{r.area}-9{n:02d}", options=options, enemy_group=None))
+    _plant([*padded, NEGATIVE_RECORD])
 
 
 NEGATIVE = {"type": "single", "area": "W05", "difficulty": "easy", "levels": ["L4"], "status": "active",
@@ -33,12 +63,15 @@ def test_a_questions_page_shows_its_findings_and_a_clean_one_says_so(client, aut
     page = client.get(client.post("/trainer/questions/new", data=NEGATIVE).location).text
     assert "题库体检 <span class=\"muted\">(1 条)" in page
     assert "否定题干未强调" in page and "否定问法「错误的是」未强调" in page
-    clean = dict(NEGATIVE, stem="投诉处理结束后，回访客户的主要目的是（　）。", option_a="确认问题已经解决",
+    clean = dict(NEGATIVE, stem="投诉处理结束后，回访客户的主要目的是（　）。", option_a="了解处理结果",
                  option_b="推销新的套餐业务", option_c="催缴客户欠费", option_d="核对客户证件信息", keys=["A"])
     assert "当前版本未发现命题问题" in client.get(client.post("/trainer/questions/new", data=clean).location).text
 
 
 def test_a_questions_page_links_the_question_that_gives_its_key_away(client, auth, clock):
+    for key in ("B22-008", "B22-001"):  # the starter bank keeps the pair in one enemy group
+        by_key(key).enemy_group = None
+    db.session.flush()
     auth.login("trainer1")
     page = client.get(f"/trainer/questions/{by_key('B22-008').id}").text
     assert "B22-001 的题干含有 B22-008 的答案「融合套餐」" in page
@@ -56,6 +89,7 @@ def test_questions_in_one_enemy_group_are_not_reported_as_giving_each_other_away
 
 
 def test_the_report_page_shows_rates_beside_chance_and_findings_grouped_by_rule_with_links(client, auth, clock):
+    _a_bank_whose_keys_are_the_longest_option()
     auth.login("trainer1")
     page = client.get("/trainer/lint")
     assert page.status_code == 200
@@ -63,23 +97,24 @@ def test_the_report_page_shows_rates_beside_chance_and_findings_grouped_by_rule_
     active_and_draft = db.session.scalar(select(func.count()).select_from(Question).where(
         Question.status.in_([QuestionStatus.ACTIVE, QuestionStatus.DRAFT])))
     assert f"题库体检 <span class=\"muted\">({active_and_draft} 题" in text
-    # the starter bank's keys are the longest option far more often than chance
+    # the keys are the longest option far more often than chance
     row = re.search(r"<tr class=\"flagged\"><td>单选题答案恰是唯一最长的选项</td><td>(\d+)/(\d+) = \d+%</td>\s*<td>25%</td>", text)
     assert row and int(row.group(1)) > int(row.group(2)) / 2
     for title in ("答案是最长选项", "判断题的绝对化用语", "否定题干未强调", "题目之间泄露答案", "内容与知识领域不符",
                   "填空缺少常见写法", "近似重复", "以上都是 / 以上都不是"):
         assert title in text, title
-    assert f'href="/trainer/questions/{by_key("W05-016").id}">W05-016</a>' in text
+    assert f'href="/trainer/questions/{by_key("W05-901").id}">W05-901</a>' in text
     assert "建议: " in text
 
 
 def test_retired_questions_are_left_out_unless_asked_for(client, auth, clock):
-    q = by_key("W05-016")
+    _plant([NEGATIVE_RECORD])
+    q = by_key("W05-901")
     q.status = QuestionStatus.RETIRED
     db.session.flush()
     auth.login("trainer1")
-    assert ">W05-016</a>" not in client.get("/trainer/lint").text
-    assert ">W05-016</a>" in client.get("/trainer/lint?status=all").text
+    assert ">W05-901</a>" not in client.get("/trainer/lint").text
+    assert ">W05-901</a>" in client.get("/trainer/lint?status=all").text
     assert client.get("/trainer/lint?status=nonsense").status_code == 200
 
 
@@ -116,6 +151,7 @@ def test_the_import_dry_run_shows_findings_per_item(client, auth, clock):
 
 
 def test_cli_lint_prints_json_with_rates_and_findings(runner, clock):
+    _a_bank_whose_keys_are_the_longest_option()
     result = runner.invoke(args=["bank", "lint", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
@@ -124,16 +160,18 @@ def test_cli_lint_prints_json_with_rates_and_findings(runner, clock):
     assert {r["name"] for r in report["rules"]} >= {"key-longest", "giveaway", "near-duplicate", "negative-stem"}
     longest = next(r for r in report["rates"] if r["label"] == "单选题答案恰是唯一最长的选项")
     assert longest["flagged"] and longest["chance"] == 0.25 and longest["rate"] > 0.5
-    assert {"rule": "negative-stem", "key": "W05-016", "related": [],
+    assert {"rule": "negative-stem", "key": "W05-901", "related": [],
             "reason": "否定问法「错误的是」未强调, 考生容易看漏; 本库约定写作【不】/【错误】"} in report["findings"]
     assert any(f["key"] is None and f["rule"] == "key-longest" for f in report["findings"])
 
 
 def test_cli_lint_reads_people_friendly_by_default_and_filters_rules(runner, clock):
+    assert runner.invoke(args=["bank", "lint", "--strict"]).exit_code == 0  # the starter bank lints clean
+    _plant([NEGATIVE_RECORD])
     result = runner.invoke(args=["bank", "lint", "--rule", "negative-stem"])
     assert result.exit_code == 0, result.output
     assert "题库体检:" in result.output and "[negative-stem] 否定题干未强调" in result.output
-    assert "W05-016: 否定问法「错误的是」未强调" in result.output and "[giveaway]" not in result.output
+    assert "W05-901: 否定问法「错误的是」未强调" in result.output and "[giveaway]" not in result.output
     assert runner.invoke(args=["bank", "lint", "--rule", "negative-stem", "--strict"]).exit_code == 1
     bad = runner.invoke(args=["bank", "lint", "--rule", "no-such-rule"])
     assert bad.exit_code == 2 and "规则 no-such-rule 不存在" in bad.output
@@ -167,7 +205,8 @@ def test_an_edited_export_is_not_a_near_duplicate_of_the_questions_it_revises(ru
     assert runner.invoke(args=["bank", "export", str(path), "--area", "W05"]).exit_code == 0
     doc = json.loads(path.read_text(encoding="utf-8"))
     edited = next(q for q in doc["questions"] if q["key"] == "W05-016")
-    edited["stem"] = edited["stem"].replace("下列", "以下")  # a new version of W05-016, nearly the old one
+    # a new version of W05-016, nearly the old one, whose negative word has lost its emphasis
+    edited["stem"] = edited["stem"].replace("【不】", "不")
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     report = json.loads(runner.invoke(args=["bank", "import", str(path), "--dry-run", "--json"]).output)
     findings = {item["key"]: item.get("findings", []) for item in report["items"]}

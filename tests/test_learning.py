@@ -19,7 +19,7 @@ from exam.models import (
     User,
 )
 from exam.services.attempts import start_attempt
-from exam.services.papers import seen_questions
+from exam.services.papers import level_bit, seen_questions
 from exam.services.practice import PracticeError, draw_practice_set, wrong_book
 from exam.services.progress import area_progress
 from exam.web.common import certificate_settings
@@ -178,18 +178,18 @@ def test_an_open_practice_set_stops_when_its_level_closes(client, auth, clock):
 
 
 def test_practice_never_shows_a_question_of_the_running_certification_paper(app, clock):
-    trainee, l4, l2 = _user("trainee1"), _level("L4"), _level("L2")
+    trainee, l4, l3 = _user("trainee1"), _level("L4"), _level("L3")
     attempt = start_attempt(db.session, trainee, l4, clock.now, certificate_settings())
     db.session.flush()
     on_paper = {}
-    for item in attempt.items:
+    for item in attempt.items:  # 四级 items are 三级 items too: practice at 三级 could draw them
         q = item.question_version.question
-        if q.type in (QuestionType.SINGLE, QuestionType.TRUE_FALSE) and q.levels_mask & 4:
+        if q.type in (QuestionType.SINGLE, QuestionType.TRUE_FALSE) and q.levels_mask & level_bit("L3"):
             on_paper.setdefault((q.area_code, q.type, q.difficulty), set()).add(q.id)
     assert on_paper
     for (area, qt, difficulty), ids in on_paper.items():
         try:
-            pset = draw_practice_set(db.session, trainee, l2, clock.now, random.Random(1), area=area, qtype_=qt,
+            pset = draw_practice_set(db.session, trainee, l3, clock.now, random.Random(1), area=area, qtype_=qt,
                                      difficulty=difficulty, size=20)
         except PracticeError:
             continue  # the whole cell is on the paper
@@ -281,10 +281,10 @@ def test_bad_practice_choices_are_refused_with_a_message(client, auth, clock):
 
 def test_progress_lists_the_weakest_area_first_with_a_chart_and_a_link_to_practise_it(client, auth, clock):
     auth.login("trainee1")
-    weak = _start(client, "L2", 5, area="W03", type="true_false")
+    weak = _start(client, "L3", 5, area="W03", type="true_false")
     for p in range(1, 6):
         _answer(client, weak, p, wrong_answer(_version(weak, p)))
-    strong = _start(client, "L2", 5, area="B12", type="true_false")
+    strong = _start(client, "L3", 5, area="B12", type="true_false")
     for p in range(1, 6):
         _answer(client, strong, p, right_answer(_version(strong, p)))
     areas = area_progress(db.session, _user("trainee1"), clock.now)
