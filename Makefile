@@ -12,7 +12,7 @@ PORT ?= 5000
 
 # gunicorn (gunicorn.conf.py) and one background worker (certificate PDFs, the deadline sweep); Ctrl-C stops both.
 run: setup
-	@echo "演示账号: trainee1 / trainer1 / hr1 / admin1, 密码 $${EXAM_DEMO_PASSWORD:-demo-password}"
+	@echo "演示账号: trainee1 / trainee2 / trainer1 / trainer2 / hr1 / admin1, 密码 $${EXAM_DEMO_PASSWORD:-demo-password}"
 	@echo "Serving on http://$(HOST):$(PORT)"
 	@$(BIN)/flask --app exam worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	  EXAM_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
