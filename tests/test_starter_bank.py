@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 from collections import Counter, defaultdict
 from datetime import datetime
 from importlib import resources
@@ -200,8 +199,8 @@ def test_practice_and_certification_pools_overlap_no_more_than_two_thirds(bank):
 # ---- the demo still loads quickly ---------------------------------------------------------------------------------
 
 
-def test_the_demo_loads_the_whole_starter_bank_into_a_fresh_database_in_reasonable_time(tmp_path):
-    """`make run` loads the demo on first start (bench/bench_demo_load.py measures the whole command)."""
+def test_the_demo_loads_the_whole_starter_bank_into_a_fresh_database(tmp_path):
+    """`make run` loads the demo on first start; bench/bench_demo_load.py measures how long the whole command takes."""
     from alembic import command
     from sqlalchemy import create_engine, func
     from sqlalchemy.orm import Session
@@ -214,10 +213,8 @@ def test_the_demo_loads_the_whole_starter_bank_into_a_fresh_database_in_reasonab
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "head")
         with Session(engine) as session:
-            started = time.perf_counter()
             report = load_demo(session, datetime(2026, 1, 5, 2, 0), "pw")
             session.commit()
-            seconds = time.perf_counter() - started
             starter = load_starter_bank()
             assert f"已载入初始题库 {len(starter)} 题" in report
             assert session.scalar(select(func.count()).select_from(Question)) == len(starter)
@@ -225,4 +222,3 @@ def test_the_demo_loads_the_whole_starter_bank_into_a_fresh_database_in_reasonab
             assert grouped == sum(1 for q in starter if q.enemy_group)
     finally:
         engine.dispose()
-    assert seconds < 30, f"demo load took {seconds:.1f} s"
