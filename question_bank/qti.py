@@ -3,8 +3,9 @@
 判断, 单选, 多选 are ``choiceInteraction`` s scored by the ``match_correct`` template (all or nothing, as
 the bank grades them); 填空 puts a ``textEntryInteraction`` at each blank, every accepted answer mapped
 to one point; 简答 and 案例分析 are ``extendedTextInteraction`` s marked by a person, the reference answer
-in a ``rubricBlock`` for scorers. The explanation is a ``rubricBlock`` for tutors. Lines of a text are
-``<p>`` elements (a blank's line keeps its interaction inline).
+in a ``rubricBlock`` for scorers. The explanation is a ``rubricBlock`` for tutors. The QTI 2.1 binding
+(imsqti_v2p1.xsd) puts an ``itemBody``'s rubric blocks before all its other content, so they open the body.
+Lines of a text are ``<p>`` elements (a blank's line keeps its interaction inline).
 """
 from __future__ import annotations
 
@@ -49,6 +50,13 @@ def identifier(key: str, n: int) -> str:
 def _paragraphs(parent: Any, text: str) -> None:
     for line in text.split("\n"):
         _sub(parent, "p", line)
+
+
+def _rubric(body: Any, view: str, text: str) -> None:
+    """A ``rubricBlock`` for ``view``, after the body's other rubric blocks and before its content."""
+    block = etree.Element(_q("rubricBlock"), view=view)
+    _paragraphs(block, text)
+    body.insert(sum(1 for child in body if child.tag == _q("rubricBlock")), block)
 
 
 def _declare_score(item: Any) -> None:
@@ -105,7 +113,7 @@ def _open(item: Any, r: QuestionRecord) -> Any:
     _paragraphs(body, r.stem)
     _sub(body, "extendedTextInteraction", responseIdentifier="RESPONSE",
          expectedLines="15" if r.type is QuestionType.CASE_STUDY else "6")
-    _paragraphs(_sub(body, "rubricBlock", view="scorer"), "参考答案:\n" + r.answer)
+    _rubric(body, "scorer", "参考答案:\n" + r.answer)
     return body
 
 
@@ -129,7 +137,7 @@ def item_xml(r: QuestionRecord, ident: str) -> bytes:
     build, template = _BODIES[r.type]
     body = build(item, r)
     if r.explanation:
-        _paragraphs(_sub(body, "rubricBlock", view="tutor"), "解析:\n" + r.explanation)
+        _rubric(body, "tutor", "解析:\n" + r.explanation)
     if template:
         _sub(item, "responseProcessing", template=TEMPLATES + template)
     elif r.type is QuestionType.FILL_BLANK:

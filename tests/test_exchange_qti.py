@@ -123,6 +123,18 @@ def test_open_questions_carry_the_reference_answer_for_scorers_only():
     assert case.find("q:responseProcessing", NS) is None  # marked by a person
 
 
+def test_rubric_blocks_open_the_item_body():
+    """QTI 2.1's ItemBody.Type takes rubricBlock* before any other content; a rubric block after it is refused."""
+    item_schema, _ = schemas(SUBSET, "imsqti_v2p1_subset.xsd", "imscp_v1p1_subset.xsd")
+    body = item(package(every_kind()), "W06-807").find("q:itemBody", NS)
+    assert [(c.tag.split("}")[1], c.get("view")) for c in body[:2]] == [("rubricBlock", "scorer"),
+                                                                         ("rubricBlock", "tutor")]
+    assert all(c.tag != f"{{{QTI_NS}}}rubricBlock" for c in body[2:])
+    doc = body.getparent()
+    body.append(body[0])  # a scorer's rubric block after the question and its interaction
+    assert any("rubricBlock" in e for e in invalid(item_schema, doc))
+
+
 def test_keys_that_are_not_xml_names_get_positional_identifiers():
     records = every_kind()[:2]
     records = [records[0].__class__(**{**records[0].__dict__, "key": "1 号题"}), records[1]]
