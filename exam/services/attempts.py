@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import Connection, Engine, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from exam.models import (
@@ -188,11 +188,16 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
                  now: datetime, session_version: int | None = None) -> SaveResult:
     """Apply changes ``{"item": position, "response", "flagged", "seq"}``; older sequence numbers lose.
 
-    One query reads the attempt's row (share-locked), its owner's standing (active, trainee) and only
-    the changed items; one upsert whose ``WHERE answers.seq < excluded.seq`` writes every change and
-    keeps the newest save of each item even between concurrent requests. A submit or the deadline
-    sweep (which update the attempt's row) waits for this save and grades it, or comes first and this
-    save is refused with the new state.
+    One query reads the attempt's row, its owner's standing (active, trainee) and only the changed items;
+    the responses are checked against the items' types; one write stores every change, keeping the newest
+    save of each item even between concurrent requests (``WHERE answers.seq < excluded.seq``). The write
+    holds the attempt's row share-locked: a submit or the deadline sweep (which update that row) waits
+    for it and grades it, or comes first and this save is refused with the new state.
+
+    On PostgreSQL the write is one statement that locks the row, checks the state, the deadline and the
+    owner's standing again and upserts, run outside an explicit transaction when the session is bound to
+    the engine (two statements in all, no BEGIN and COMMIT); on SQLite the read takes the lock (a write
+    transaction) and an upsert follows.
     """
     positions = set()
     for change in changes:
@@ -202,16 +207,24 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
                 or not isinstance(pos, int) or isinstance(pos, bool) or not 1 <= pos <= MAX_POSITION):
             raise ResponseError(f"无效的保存请求: {str(change)[:100]}")
         positions.add(pos)
-    conn = session.connection()  # plain rows through Core: no ORM state for a request that loads no objects
-    rows = conn.execute(_save_read(), {"attempt_id": attempt_id, "user_id": user_id,
-                                       "positions": sorted(positions)}).all()
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return _save(session.connection(), attempt_id, user_id, changes, positions, now, session_version)
+    if isinstance(bind, Engine):  # production: two statements on a pooled connection, each its own transaction
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return _save(conn, attempt_id, user_id, changes, positions, now, session_version)
+    return _save(session.connection(), attempt_id, user_id, changes, positions, now, session_version)
+
+
+def _save(conn: Connection, attempt_id: int, user_id: int, changes: list[dict[str, Any]], positions: set[int],
+          now: datetime, session_version: int | None) -> SaveResult:
+    postgres = conn.dialect.name == "postgresql"
+    rows = conn.execute(_save_read(lock=not postgres), {"attempt_id": attempt_id, "user_id": user_id,
+                                                        "positions": sorted(positions)}).all()
     if not rows:
         raise AttemptNotFound(attempt_id)
-    if not rows[0].active or not rows[0].trainee or (
-            session_version is not None and rows[0].session_version != session_version):
-        raise NotAllowed(user_id)
+    _check_standing(rows[0], now, session_version)
     state, deadline_at = rows[0].state, rows[0].deadline_at
-    Attempt.check_save_allowed(state, deadline_at, now)
     items = {r.position: r for r in rows if r.id is not None}
     latest: dict[int, dict[str, Any]] = {}  # per item, the newest change of this batch
     for change in changes:
@@ -219,32 +232,75 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
         if item is None:
             raise ResponseError(f"无效的保存请求: 第 {change['item']} 题不存在")
         response = qtype(item.type).parse(change.get("response"), item.option_order)
-        row = {"attempt_id": attempt_id, "paper_item_id": item.id, "response": response,
-               "flagged": bool(change.get("flagged", False)), "seq": change["seq"], "saved_at": now}
+        row = {"paper_item_id": item.id, "response": response,
+               "flagged": bool(change.get("flagged", False)), "seq": change["seq"]}
         if item.id not in latest or latest[item.id]["seq"] < row["seq"]:
             latest[item.id] = row
     written: set[int] = set()
-    if latest:
-        written = set(conn.execute(_upsert_answers(conn.dialect.name), list(latest.values())).scalars())
+    if postgres:  # lock, check again and write in one statement: the row may have changed since the read
+        locked = conn.execute(_LOCKED_UPSERT, {
+            "attempt_id": attempt_id, "user_id": user_id, "trainee": Role.TRAINEE.value,
+            "in_progress": AttemptState.IN_PROGRESS.value, "now": now, "session_version": session_version,
+            "rows": json.dumps(list(latest.values()), ensure_ascii=False)}).one_or_none()
+        if locked is None:
+            raise AttemptNotFound(attempt_id)
+        _check_standing(locked, now, session_version)
+        state, deadline_at, written = AttemptState(locked.state), locked.deadline_at, set(locked.written)
+    elif latest:
+        written = set(conn.execute(_upsert_answers(conn.dialect.name), [
+            {**r, "attempt_id": attempt_id, "saved_at": now} for r in latest.values()]).scalars())
     by_id = {r.id: r.position for r in items.values()}
     saved = sorted(by_id[i] for i in written)
     return SaveResult(saved=saved, stale=sorted(set(positions) - set(saved)), state=state,
                       remaining_seconds=max(0, int((deadline_at - now).total_seconds())))
 
 
+def _check_standing(row: Any, now: datetime, session_version: int | None) -> None:
+    """The owner may save (active trainee, this login's session) and the attempt takes saves now."""
+    if not row.active or not row.trainee or (session_version is not None and row.session_version != session_version):
+        raise NotAllowed("the attempt's owner may not save now")
+    Attempt.check_save_allowed(AttemptState(row.state), row.deadline_at, now)
+
+
+#: PostgreSQL: the attempt's row share-locked, the rules of ``_check_standing`` again in SQL, and the
+#: upsert of the batch only when they hold; returns what the check needs and the items written
+_LOCKED_UPSERT = text("""
+WITH lk AS (
+    SELECT a.state, a.deadline_at, u.active, u.session_version,
+           EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = :trainee) AS trainee
+    FROM attempts a JOIN users u ON u.id = a.user_id
+    WHERE a.id = :attempt_id AND a.user_id = :user_id
+    FOR SHARE OF a
+), ins AS (
+    INSERT INTO answers (attempt_id, paper_item_id, response, flagged, seq, saved_at, marker_comment)
+    SELECT :attempt_id, v.paper_item_id, v.response, v.flagged, v.seq, :now, ''
+    FROM lk, json_to_recordset(CAST(:rows AS json)) AS v(paper_item_id int, response json, flagged boolean, seq int)
+    WHERE lk.state = :in_progress AND lk.deadline_at > :now AND lk.active AND lk.trainee
+      AND (CAST(:session_version AS int) IS NULL OR lk.session_version = CAST(:session_version AS int))
+    ON CONFLICT (paper_item_id) DO UPDATE SET response = excluded.response, flagged = excluded.flagged,
+        seq = excluded.seq, saved_at = excluded.saved_at
+    WHERE answers.seq < excluded.seq
+    RETURNING paper_item_id
+)
+SELECT lk.state, lk.deadline_at, lk.active, lk.session_version, lk.trainee,
+       ARRAY(SELECT paper_item_id FROM ins) AS written
+FROM lk
+""")
+
+
 @functools.cache
-def _save_read() -> Any:
-    """The attempt's row (share-locked), its owner's standing and the changed items, built once (the hot
-    path of exam day executes it with new values only)."""
+def _save_read(lock: bool) -> Any:
+    """The attempt's row (share-locked with ``lock``), its owner's standing and the changed items, built once
+    (the hot path of exam day executes it with new values only)."""
     trainee = (select(UserRole.id).where(UserRole.user_id == User.id, UserRole.role == Role.TRAINEE)
                .exists().label("trainee"))
-    return (select(Attempt.state, Attempt.deadline_at, User.active, User.session_version, trainee, PaperItem.id, PaperItem.position,
-                   PaperItem.type, PaperItem.option_order)
-            .join(User, User.id == Attempt.user_id)
-            .outerjoin(PaperItem, (PaperItem.attempt_id == Attempt.id)
-                       & PaperItem.position.in_(bindparam("positions", expanding=True)))
-            .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
-            .with_for_update(read=True, of=Attempt))
+    query = (select(Attempt.state, Attempt.deadline_at, User.active, User.session_version, trainee, PaperItem.id,
+                    PaperItem.position, PaperItem.type, PaperItem.option_order)
+             .join(User, User.id == Attempt.user_id)
+             .outerjoin(PaperItem, (PaperItem.attempt_id == Attempt.id)
+                        & PaperItem.position.in_(bindparam("positions", expanding=True)))
+             .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id")))
+    return query.with_for_update(read=True, of=Attempt) if lock else query
 
 
 @functools.cache

@@ -38,7 +38,7 @@ from exam.models import (
     Sitting,
     SittingApplication,
 )
-from exam.ratelimit import Counter
+from exam.ratelimit import Counter, limiter
 from exam.services import version_cache
 from exam.services.assembly import AssemblyError
 from exam.services.attempts import (
@@ -298,6 +298,7 @@ def attempt_state(attempt_id: int):  # noqa: ANN201
 
 @bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
 @checks_own_access
+@limiter.exempt  # no limit applies; skipping the look-up for limits is the hot path's share of exam day
 def save(attempt_id: int):  # noqa: ANN201
     """Autosave: a batch of changes, each with the page's sequence number. One query reads the attempt, its
     owner's standing and the changed items, one upsert writes (no user, paper or answers loaded); an attempt
