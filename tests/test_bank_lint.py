@@ -334,6 +334,8 @@ def test_one_question_against_the_bank_finds_what_the_whole_bank_check_finds_abo
     whole = lint(bank, rules=["near-duplicate", "giveaway"])
     involved = {k for f in whole.findings for k in (f.key, *f.related) if k}
     assert len(involved) > 10 and "W05-916" in involved
+    by_key = whole.by_key()  # what an import's dry run shows per item, grouped in one pass
+    assert set(by_key) == involved and all(by_key[k] == whole.for_key(k) for k in involved)
     rng = random.Random(3)
     sample = [r for r in bank if r.key == "W05-916"] + rng.sample([r for r in bank if r.key in involved], 12) \
         + rng.sample(bank, 4)

@@ -208,9 +208,8 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
             raise ResponseError(f"无效的保存请求: {str(change)[:100]}")
         positions.add(pos)
     bind = session.get_bind()
-    if bind.dialect.name != "postgresql":
-        return _save(session.connection(), attempt_id, user_id, changes, positions, now, session_version)
-    if isinstance(bind, Engine):  # production: two statements on a pooled connection, each its own transaction
+    if bind.dialect.name == "postgresql" and isinstance(bind, Engine):
+        # bound to the engine (not inside a caller's transaction): each statement is its own transaction
         with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             return _save(conn, attempt_id, user_id, changes, positions, now, session_version)
     return _save(session.connection(), attempt_id, user_id, changes, positions, now, session_version)

@@ -278,8 +278,9 @@ def _lint(session: Session, plan: ImportPlan, known: set[str]) -> None:
     checked = [(it, _record(it, plan.options, key=it.label)) for it in plan.accepted if not it.problem]
     report, ids = lint_import(session, [rec for _, rec in checked],
                               replaces=[it.entry.key for it, _ in checked if it.entry.key in known])
+    findings = report.by_key()
     for it, rec in checked:
-        it.findings = report.for_key(rec.key)
+        it.findings = findings.get(rec.key, [])
     plan.lint, plan.lint_ids = report, ids
 
 

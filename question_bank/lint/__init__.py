@@ -40,21 +40,18 @@ class LintReport:
         return grouped
 
     def for_key(self, key: str) -> list[Finding]:
-        """The findings about one item, including pairs it is the other half of (in the report's order)."""
-        return list(self._by_key().get(key, ()))
+        """The findings about one item, including pairs it is the other half of."""
+        return [f for f in self.findings if f.involves(key)]
 
-    def _by_key(self) -> dict[str, list[Finding]]:
-        """Every key → the findings that involve it, built once: an import's dry run asks for each of its
-        items, and a scan of every finding per item made a 10,000-item dump quadratic."""
-        index = self.__dict__.get("_index")
-        if index is None or index[0] != len(self.findings):
-            by_key: dict[str, list[Finding]] = {}
-            for f in self.findings:
-                for k in dict.fromkeys((f.key, *f.related)):
-                    if k is not None:
-                        by_key.setdefault(k, []).append(f)
-            index = self.__dict__["_index"] = (len(self.findings), by_key)
-        return index[1]
+    def by_key(self) -> dict[str, list[Finding]]:
+        """Every key → its findings as ``for_key`` gives them, in one pass (for a caller asking about every item:
+        10,000 calls of ``for_key`` scan every finding 10,000 times)."""
+        grouped: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            for k in dict.fromkeys((f.key, *f.related)):
+                if k is not None:
+                    grouped.setdefault(k, []).append(f)
+        return grouped
 
     @property
     def flagged_rates(self) -> list[Rate]:
