@@ -4,7 +4,8 @@ A candidate who knows nothing can still score on a careless bank: by picking the
 calling every statement with 一定 or 所有 false, by never picking the option a writer habitually
 leaves out of a multiple choice, by missing the 不 of a negative stem, or by ticking 以上都是.
 ``cue_report`` measures each of these; ``similar_stems`` finds pairs of questions about the same
-fact, which then belong in one enemy group (互斥组) so that no paper carries both.
+fact, which then belong in one enemy group (互斥组) so that no paper carries both; ``scheme_points`` is
+what a marker can award an open question.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from question_bank.lint.item_rules import absolute_words, negative_question
 from question_bank.lint.words import ALL_NONE_RES
 from question_bank.normalize import fold_text, to_simplified
 from question_bank.records import OPTION_LETTERS, QuestionRecord, QuestionType
+from question_bank.scheme import scheme_of
 
 
 def _length(option: str) -> int:
@@ -167,35 +169,14 @@ def similar_stems(records: list[QuestionRecord], threshold: float = 0.5) -> list
     return sorted(out, reverse=True)
 
 
-_POINTS = re.compile(r"[（(](\d+(?:\.\d+)?)\s*分[）)]")
-_TOTAL = re.compile(r"共\s*(\d+(?:\.\d+)?)\s*分")
-#: a part that announces its points before listing them: （2）维系方案（4分）：
-_HEADER = re.compile(r"^[（(]\d+[）)][^（()）：:]{0,24}[（(](\d+(?:\.\d+)?)\s*分[）)][：:]")
+def scheme_points(q: QuestionRecord) -> float | None:
+    """The points a marker can award ``q`` as the marking pages read its scheme (``question_bank.scheme``): the
+    scheme's total, or for an answer marked with one total ("答出任意 5 项，每项1分，共5分") the total it states."""
+    scheme = scheme_of(q.answer if isinstance(q.answer, str) else "", q.explanation)
+    if scheme is not None:
+        return scheme.total
+    m = _STATED_TOTAL.search(q.answer) if isinstance(q.answer, str) else None
+    return float(m.group(1)) if m else None
 
 
-def _line_points(line: str) -> float | None:
-    """A line's points: "共 N 分" (any N of a longer list), or a part's announced points when the line
-    opens with them (（1）分析（3分）：①…（2分）；②…（1分）), or the sum of the points written on it."""
-    if m := _TOTAL.search(line):
-        return float(m.group(1))
-    if m := _HEADER.match(line):
-        return float(m.group(1))
-    points = [float(p) for p in _POINTS.findall(line)]
-    return sum(points) if points else None
-
-
-def marking_points(answer: str) -> float | None:
-    """The points a marking scheme hands out, one scoring point or part per line; None when it names none."""
-    found = [p for p in map(_line_points, answer.splitlines()) if p is not None]
-    return sum(found) if found else None
-
-
-def marking_problems(answer: str) -> list[str]:
-    """Parts whose points, listed after the part's announced total, do not add up to it."""
-    out = []
-    for line in answer.splitlines():
-        if (m := _HEADER.match(line)) and not _TOTAL.search(line):
-            listed = [float(p) for p in _POINTS.findall(line[m.end():])]
-            if listed and abs(sum(listed) - float(m.group(1))) > 1e-9:
-                out.append(f"{line[:16]}…: 小分合计 {sum(listed):g}, 应为 {float(m.group(1)):g}")
-    return out
+_STATED_TOTAL = re.compile(r"共\s*(\d+(?:\.\d+)?)\s*分")
