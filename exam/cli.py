@@ -133,6 +133,30 @@ def paper_pool(level_code: str, size: int, seed: int | None, as_json: bool) -> N
                f"单题曝光最多 {r['max_exposure']:.0%} ({r['over_target']} 题超过 25%)")
 
 
+@paper_group.command("prepare")
+@click.argument("sitting_id", type=int)
+def paper_prepare(sitting_id: int) -> None:
+    """Make every enrolled trainee's paper of a sitting ready before it starts (the lobby does it for each
+    trainee who waits there); a start then only copies it. Run after the sitting's pool is final."""
+    from sqlalchemy import select
+
+    from exam.models import Enrolment, Sitting
+    from exam.services.attempts import prepare_paper
+
+    sitting = db.session.get(Sitting, sitting_id)
+    if sitting is None:
+        raise click.ClickException(f"考场 {sitting_id} 不存在")
+    ids = db.session.scalars(select(Enrolment.id).where(Enrolment.sitting_id == sitting_id)
+                             .order_by(Enrolment.id)).all()
+    prepared = 0
+    for i in range(0, len(ids), 200):  # committed in batches: a long run can be stopped and run again
+        for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.id.in_(ids[i:i + 200]))):
+            prepared += prepare_paper(db.session, enrolment, clock.now())
+        db.session.commit()
+    click.echo(f"{sitting.name}: 为 {prepared} 名考生备好试卷 (报名 {len(ids)} 人; 其余已备卷、已开考, "
+               "或本等级没有试卷池)")
+
+
 @paper_group.command("feasibility")
 @click.option("--level", "level_code", required=True, help="L4 / L3 / L2 / L1")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
@@ -459,8 +483,11 @@ def api_issue_token(name: str, admin_username: str) -> None:
 def worker_command(once: bool) -> None:
     """Render certificate PDFs and finalise attempts past their deadline, outside the web requests."""
     import logging
+    import os
 
     from exam.jobs import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if current_app.config["JOB_WORKER_NICE"] > 0:
+        os.nice(current_app.config["JOB_WORKER_NICE"])  # the trainees' requests first; PDFs in the idle time
     run_worker(current_app._get_current_object(), once=once)  # type: ignore[attr-defined]

@@ -52,6 +52,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DB_POOL_SIZE": int(os.environ.get("EXAM_DB_POOL_SIZE", "5")),
         #: on PostgreSQL, queue certificate rendering for the workers (EXAM_JOB_QUEUE=0: only the sweep renders)
         "JOB_QUEUE": os.environ.get("EXAM_JOB_QUEUE", "1") != "0",
+        #: `flask worker` lowers its CPU priority by this much (Unix nice): rendering certificates gives way to
+        #: the trainees' requests on a shared host, and takes the idle CPU after the submit spike
+        "JOB_WORKER_NICE": int(os.environ.get("EXAM_JOB_WORKER_NICE", "10") or 0),
         #: reverse proxies in front of the app whose X-Forwarded-For is trusted (sittings' IP ranges)
         "PROXY_HOPS": int(os.environ.get("EXAM_PROXY_HOPS", "0") or 0),
         #: a signed session cookie is refused after this long, whatever the browser keeps

@@ -11,11 +11,23 @@ from pathlib import Path
 
 import pytest
 from helpers import answer_all, open_sitting, render_certificates
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from exam.extensions import db
-from exam.models import Attempt, Certificate, Sitting
-from exam.services import certificates
+from exam.models import (
+    Attempt,
+    Certificate,
+    Enrolment,
+    PaperItem,
+    PoolPaper,
+    PreparedPaper,
+    Question,
+    QuestionVersion,
+    Sitting,
+)
+from exam.services import certificates, version_cache
+from question_bank import QuestionType, QuestionUse
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,6 +57,104 @@ def test_another_trainees_lobby_is_not_found(client, auth, clock):
     sitting, _report = open_sitting("L4", ["trainee1"], now=clock.now)
     auth.login("trainee2")
     assert client.get(f"/trainee/sittings/{sitting.id}/lobby").status_code == 404
+
+
+def _waiting_in_lobby(client, auth, clock, usernames=("trainee1",), pool_size="3"):
+    """A sitting starting in ten minutes with its own pool; the first trainee waits in its lobby."""
+    sitting, _report = open_sitting("L4", list(usernames), now=clock.now)
+    for other in db.session.scalars(select(Sitting).where(Sitting.id != sitting.id)):  # the demo's open sittings
+        other.starts_at, other.ends_at = clock.now - timedelta(days=2), clock.now - timedelta(days=1)
+    sitting.starts_at = clock.now + timedelta(minutes=10)
+    db.session.commit()
+    auth.login("hr1")
+    client.post(f"/hr/sittings/{sitting.id}/pool", data={"size": pool_size})
+    auth.login(usernames[0])
+    lobby = client.get(f"/trainee/sittings/{sitting.id}/lobby")
+    assert lobby.status_code == 200
+    return sitting, lobby
+
+
+def _prepared(enrolment_id):
+    return db.session.scalar(select(func.count()).select_from(PreparedPaper).where(
+        PreparedPaper.enrolment_id == enrolment_id))
+
+
+def _paper_rows(attempt_id):
+    return [(r.position, r.question_version_id, list(r.option_order)) for r in db.session.scalars(
+        select(PaperItem).where(PaperItem.attempt_id == attempt_id).order_by(PaperItem.position))]
+
+
+def test_the_lobby_prepares_the_paper_unseen_and_the_start_copies_it(client, auth, clock):
+    sitting, lobby = _waiting_in_lobby(client, auth, clock)
+    enrolment = db.session.scalars(select(Enrolment).where(Enrolment.sitting_id == sitting.id)).one()
+    prepared = db.session.get(PreparedPaper, enrolment.id)
+    assert prepared is not None and db.session.get(PoolPaper, prepared.pool_paper_id).pool_id == sitting.pool_id
+    rows = json.loads(prepared.items)
+    first_stem = db.session.get(QuestionVersion, rows[0]["question_version_id"]).stem
+    assert first_stem not in lobby.text  # nothing of the paper is shown before the start
+    assert "/trainee/attempts/" not in client.post("/trainee/levels/L4/start").location  # still refused early
+    clock.advance(minutes=10)
+    attempt = db.session.get(Attempt, int(client.post("/trainee/levels/L4/start").location.rsplit("/", 1)[1]))
+    assert (attempt.pool_paper_id, attempt.seed) == (prepared.pool_paper_id, prepared.seed)
+    assert _paper_rows(attempt.id) == [(r["position"], r["question_version_id"], r["option_order"]) for r in rows]
+    assert _prepared(enrolment.id) == 0  # used once
+    page = client.get(f"/trainee/attempts/{attempt.id}")
+    assert page.status_code == 200 and "剩余时间" in page.text
+
+
+def test_a_prepared_paper_that_no_longer_fits_is_set_aside_at_the_start(client, auth, clock):
+    sitting, _lobby = _waiting_in_lobby(client, auth, clock)
+    enrolment = db.session.scalars(select(Enrolment).where(Enrolment.sitting_id == sitting.id)).one()
+    prepared = db.session.get(PreparedPaper, enrolment.id)
+    questions = [r[0] for r in db.session.get(PoolPaper, prepared.pool_paper_id).items]
+    retired = db.session.get(Question, questions[0])  # a trainer makes one of its questions 练习 meanwhile
+    retired.use = QuestionUse.PRACTICE
+    db.session.commit()
+    clock.advance(minutes=10)
+    attempt = db.session.get(Attempt, int(client.post("/trainee/levels/L4/start").location.rsplit("/", 1)[1]))
+    on_paper = set(db.session.scalars(select(QuestionVersion.question_id).join(
+        PaperItem, PaperItem.question_version_id == QuestionVersion.id).where(PaperItem.attempt_id == attempt.id)))
+    assert retired.id not in on_paper and attempt.pool_paper_id != prepared.pool_paper_id
+    assert _prepared(enrolment.id) == 0
+
+
+def test_a_paper_prepared_before_the_pool_was_rebuilt_is_not_used(client, auth, clock):
+    sitting, _lobby = _waiting_in_lobby(client, auth, clock)
+    enrolment = db.session.scalars(select(Enrolment).where(Enrolment.sitting_id == sitting.id)).one()
+    old = db.session.get(PreparedPaper, enrolment.id).pool_paper_id
+    auth.login("hr1")
+    client.post(f"/hr/sittings/{sitting.id}/pool", data={"size": "2"})
+    db.session.refresh(sitting)
+    clock.advance(minutes=10)
+    auth.login("trainee1")
+    attempt = db.session.get(Attempt, int(client.post("/trainee/levels/L4/start").location.rsplit("/", 1)[1]))
+    assert attempt.pool_paper_id != old and db.session.get(PoolPaper, attempt.pool_paper_id).pool_id == sitting.pool_id
+
+
+def test_hr_prepares_every_enrolled_paper_from_the_command_line(app, client, auth, clock):
+    sitting, _lobby = _waiting_in_lobby(client, auth, clock, usernames=("trainee1", "trainee2"))
+    result = app.test_cli_runner().invoke(args=["paper", "prepare", str(sitting.id)])
+    assert result.exit_code == 0 and "为 1 名考生备好试卷 (报名 2 人" in result.output  # trainee1 waited already
+    assert app.test_cli_runner().invoke(args=["paper", "prepare", str(sitting.id)]).output.count("为 0 名") == 1
+    assert db.session.scalar(select(func.count()).select_from(PreparedPaper).join(
+        Enrolment, Enrolment.id == PreparedPaper.enrolment_id).where(Enrolment.sitting_id == sitting.id)) == 2
+
+
+def test_option_texts_are_shown_in_the_attempts_own_order_and_escaped(client, auth, clock):
+    attempt = _started(client, auth, clock)
+    single = db.session.scalars(select(PaperItem).where(
+        PaperItem.attempt_id == attempt.id, PaperItem.type == QuestionType.SINGLE).order_by(PaperItem.position)).first()
+    version = db.session.get(QuestionVersion, single.question_version_id)
+    version.options = ["<b>甲</b>", "乙 \ue011", "丙", "丁"][:len(version.options)]  # markup, and a placeholder
+    db.session.commit()
+    version_cache.forget()
+    page = client.get(f"/trainee/attempts/{attempt.id}").text
+    section = page[page.index(f'id="q-{single.position}"'):]
+    section = section[:section.index("</section>")]
+    shown = [version.options[i] for i in single.option_order]
+    expected = [str(escape(t)) for t in shown]
+    assert [section.index(t) for t in expected] == sorted(section.index(t) for t in expected)
+    assert "<b>甲</b>" not in section and "&lt;b&gt;甲&lt;/b&gt;" in section
 
 
 def _started(client, auth, clock):

@@ -28,13 +28,13 @@ from exam.models.level import AreaWeight, DifficultyShare, Level, PaperSection
 from exam.models.mark import Mark
 from exam.models.pool import PaperPool, PoolPaper, PoolStatus
 from exam.models.practice import PracticeKind, PracticeResponse, PracticeSet
-from exam.models.sitting import ApplicationStatus, Enrolment, Sitting, SittingApplication, SittingMode
+from exam.models.sitting import ApplicationStatus, Enrolment, PreparedPaper, Sitting, SittingApplication, SittingMode
 from exam.models.user import ApiToken, Organization, Role, User, UserRole
 
 __all__ = [
     "Answer", "ApiToken", "ApplicationStatus", "AreaWeight", "Attempt", "AttemptKind", "AttemptState", "AuditEvent", "BankCell", "Base", "Certificate", "CertificateSerial",
     "CertificateStatus",
-    "DifficultyShare", "EligibilityOverride", "Enrolment", "IllegalTransition", "ImportStatus", "ImportUpload", "ItemStatistic", "KnowledgeArea", "Level", "Mark", "Organization", "PaperItem", "PaperPool", "PaperSection", "PoolPaper", "PoolStatus", "PracticeKind", "PracticeResponse", "PracticeSet", "RateLimit",
+    "DifficultyShare", "EligibilityOverride", "Enrolment", "IllegalTransition", "ImportStatus", "ImportUpload", "ItemStatistic", "KnowledgeArea", "Level", "Mark", "Organization", "PaperItem", "PaperPool", "PaperSection", "PoolPaper", "PoolStatus", "PreparedPaper", "PracticeKind", "PracticeResponse", "PracticeSet", "RateLimit",
     "Question", "QuestionFlag", "QuestionStatus", "QuestionVersion", "Role", "ServiceBreak", "Sitting", "SittingAnalysis", "SittingApplication", "SittingMode", "TrainingRecord", "User", "UserRole", "answers_by_item", "levels_to_mask",
     "mask_to_levels", "record_audit",
 ]

@@ -85,6 +85,28 @@ class Enrolment(Base):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
+class PreparedPaper(Base):
+    """A certification paper made ready for an enrolment while its trainee waits in the lobby (候考): the pool
+    paper, its order of items and options for this trainee, as the rows ``paper_items`` will hold. Nobody
+    sees it before the start; starting then copies it into the attempt instead of choosing and shuffling at
+    the same minute as everyone else. Used once (deleted at the start); one that no longer fits (the pool
+    was rebuilt, a question retired, the trainee practised one of its questions) is set aside at the start
+    and the paper is chosen as if none had been prepared."""
+
+    __tablename__ = "prepared_papers"
+
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"), primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("paper_pools.id", ondelete="CASCADE"), index=True)
+    pool_paper_id: Mapped[int] = mapped_column(ForeignKey("pool_papers.id", ondelete="CASCADE"))
+    #: the seed that ordered the items and options (kept on the attempt, as for any start)
+    seed: Mapped[int]
+    total_points: Mapped[int]
+    #: the ``paper_items`` rows as one JSON document (position, version, area, type, difficulty, points,
+    #: option order), inserted as they are at the start
+    items: Mapped[str] = mapped_column(Text)
+    prepared_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class ApplicationStatus(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"

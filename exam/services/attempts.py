@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, select, text
+from sqlalchemy import Connection, Engine, bindparam, delete, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from exam.models import (
@@ -18,8 +19,10 @@ from exam.models import (
     Attempt,
     AttemptKind,
     AttemptState,
+    Enrolment,
     Level,
     PaperItem,
+    PreparedPaper,
     Question,
     QuestionVersion,
     Role,
@@ -31,7 +34,7 @@ from exam.models import (
 from exam.services.assembly import Paper
 from exam.services.certificates import CertificateSettings
 from exam.services.grading import finalize_overdue, submit_attempt
-from exam.services.paper_pools import take_pool_paper
+from exam.services.paper_pools import active_pool, load_pool_papers, take_pool_paper, unfit_among
 from exam.services.papers import draw_paper, seen_questions
 from exam.services.qtypes import ResponseError, qtype
 from exam.services.version_cache import client_view, load_shown
@@ -40,7 +43,8 @@ from question_bank import QuestionUse
 
 def start_attempt(session: Session, user: User, level: Level, now: datetime, settings: CertificateSettings,
                   seed: int | None = None, *, kind: AttemptKind = AttemptKind.CERTIFICATION,
-                  sitting: Sitting | None = None, extra_minutes: int = 0) -> Attempt:
+                  sitting: Sitting | None = None, extra_minutes: int = 0,
+                  enrolment_id: int | None = None) -> Attempt:
     """Open attempt for (user, level, kind) if there is one, else a new one with a fresh paper.
 
     An open attempt whose deadline passed is finalised first (it may even earn a certificate).
@@ -49,7 +53,8 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
     mocks, so nothing answered on a mock after seeing a certification paper is ever scored. A mock
     attempt is always drawn, so mocks never expose pool papers, from practice-usable questions (练习,
     两者) and never with a question of the trainee's running certification paper or its enemy group.
-    The deadline is the level's duration plus ``extra_minutes`` (accommodation).
+    The deadline is the level's duration plus ``extra_minutes`` (accommodation). A paper prepared for
+    ``enrolment_id`` in the lobby (:func:`prepare_paper`) is used when it still fits.
     Who may start what (sitting window, eligibility, no mock beside a certification) is decided by the
     callers.
     """
@@ -61,12 +66,21 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
         return open_attempt
     if open_attempt is not None:
         finalize_overdue(session, open_attempt, now, settings)
-    seed = secrets.randbits(31) if seed is None else seed
-    rng = random.Random(seed)
     seen = seen_questions(session, user.id, level)
     mock = kind is AttemptKind.MOCK
     if not mock:
         _hand_in_mocks(session, user, now, settings)
+    prepared = None if enrolment_id is None or seed is not None else _take_prepared(
+        session, enrolment_id, level, sitting, seen)
+    if prepared is not None:
+        attempt = _new_attempt(user, level, now, kind, sitting, extra_minutes, seed=prepared.seed,
+                               total_points=prepared.total_points, pool_paper_id=prepared.pool_paper_id)
+        session.add(attempt)
+        session.flush()
+        _insert_paper_items(session, attempt.id, prepared.items)
+        return attempt
+    seed = secrets.randbits(31) if seed is None else seed
+    rng = random.Random(seed)
     taken = None if mock else take_pool_paper(
         session, level, seen, pool=sitting.pool if sitting is not None else None)
     # a pre-assembled paper when the level has a pool (no solving at a synchronized start)
@@ -77,19 +91,75 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
                                                 exclude=on_running_certification(session, user))
     else:
         pool_paper_id, paper = None, draw_paper(session, level, rng, seen=seen, purpose=QuestionUse.EXAM)
-    attempt = Attempt(
-        user_id=user.id, level_id=level.id, state=AttemptState.IN_PROGRESS, seed=seed, started_at=now,
-        deadline_at=now + Attempt.duration_for(level) + timedelta(minutes=extra_minutes), pass_mark=level.pass_mark,
-        total_points=paper.total_points, pool_paper_id=pool_paper_id, kind=kind,
-        sitting_id=sitting.id if sitting is not None else None,
-    )
+    attempt = _new_attempt(user, level, now, kind, sitting, extra_minutes, seed=seed,
+                           total_points=paper.total_points, pool_paper_id=pool_paper_id)
     session.add(attempt)
     session.flush()
-    _insert_paper_items(session, attempt.id, _paper_items(paper, rng, session))
+    _insert_paper_items(session, attempt.id, json.dumps(_paper_items(paper, rng, session)))
     if paper.repeated:
         record_audit(session, at=now, actor_id=user.id, action="attempt.repeats", entity=attempt,
                      repeated=paper.repeated, note="题库不足, 重考试卷含此前见过的题目 (已尽量少)")
     return attempt
+
+
+def _new_attempt(user: User, level: Level, now: datetime, kind: AttemptKind, sitting: Sitting | None,
+                 extra_minutes: int, *, seed: int, total_points: int, pool_paper_id: int | None) -> Attempt:
+    return Attempt(
+        user_id=user.id, level_id=level.id, state=AttemptState.IN_PROGRESS, seed=seed, started_at=now,
+        deadline_at=now + Attempt.duration_for(level) + timedelta(minutes=extra_minutes), pass_mark=level.pass_mark,
+        total_points=total_points, pool_paper_id=pool_paper_id, kind=kind,
+        sitting_id=sitting.id if sitting is not None else None,
+    )
+
+
+def prepare_paper(session: Session, enrolment: Enrolment, now: datetime, seed: int | None = None) -> bool:
+    """Make the enrolment's certification paper ready before the sitting starts (the trainee waits in the
+    lobby): a pool paper chosen as a start would choose it, its items and options ordered for this trainee.
+    Nothing is shown; the start copies it into the attempt. False when there is nothing to prepare: an
+    attempt or a prepared paper exists, the window has closed, or the sitting's level has no pool (a start
+    then draws the paper). The pool paper counts as given from now on."""
+    sitting = enrolment.sitting
+    if now >= sitting.ends_at or session.get(PreparedPaper, enrolment.id) is not None or session.scalar(
+            select(Attempt.id).where(Attempt.sitting_id == sitting.id, Attempt.user_id == enrolment.user_id)):
+        return False
+    level = sitting.level
+    pool = sitting.pool or active_pool(session, level)
+    if pool is None:
+        return False
+    seed = secrets.randbits(31) if seed is None else seed
+    rng = random.Random(seed)
+    taken = take_pool_paper(session, level, seen_questions(session, enrolment.user_id, level), pool=pool)
+    if taken is None:
+        return False
+    paper = _shuffled_within_sections(taken[1], rng)
+    try:
+        with session.begin_nested():  # the lobby's page and its countdown may both prepare at the same moment
+            session.add(PreparedPaper(enrolment_id=enrolment.id, pool_id=pool.id, pool_paper_id=taken[0], seed=seed,
+                                      total_points=paper.total_points, prepared_at=now,
+                                      items=json.dumps(_paper_items(paper, rng, session))))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _take_prepared(session: Session, enrolment_id: int, level: Level, sitting: Sitting | None,
+                   seen: set[int]) -> Any:
+    """The paper prepared for the enrolment, taken (deleted) in the same statement; None when there is none
+    or it no longer fits: its pool is not the one a start would use now, or it holds a question the trainee
+    has seen since (practice shows keys) or that was retired or made 练习 since."""
+    table = PreparedPaper.__table__
+    row = session.execute(delete(table).where(table.c.enrolment_id == enrolment_id).returning(
+        table.c.pool_id, table.c.pool_paper_id, table.c.seed, table.c.total_points, table.c["items"])).first()
+    if row is None:
+        return None
+    pool_id = sitting.pool_id if sitting is not None and sitting.pool_id is not None else getattr(
+        active_pool(session, level), "id", None)
+    if row.pool_id != pool_id:
+        return None
+    questions = {r[0] for r in load_pool_papers(session, {row.pool_paper_id})[row.pool_paper_id]}
+    if seen & questions or unfit_among(session, questions):
+        return None
+    return row
 
 
 def _hand_in_mocks(session: Session, user: User, now: datetime, settings: CertificateSettings) -> None:
@@ -142,9 +212,10 @@ _INSERT_ITEMS = {
 }
 
 
-def _insert_paper_items(session: Session, attempt_id: int, rows: list[dict[str, Any]]) -> None:
+def _insert_paper_items(session: Session, attempt_id: int, rows: str) -> None:
+    """``rows``: the JSON document of :func:`_paper_items`."""
     conn = session.connection()
-    conn.execute(text(_INSERT_ITEMS[conn.dialect.name]), {"attempt": attempt_id, "rows": json.dumps(rows)})
+    conn.execute(text(_INSERT_ITEMS[conn.dialect.name]), {"attempt": attempt_id, "rows": rows})
 
 
 def _paper_items(paper: Paper, rng: random.Random, session: Session) -> list[dict[str, Any]]:
@@ -319,25 +390,30 @@ def _upsert_answers(dialect: str) -> Any:
     ).returning(table.c.paper_item_id)
 
 
-def exam_page_items(session: Session, attempt: Attempt) -> list[dict[str, Any]]:
-    """What the exam page shows of each item, in paper order: never a key or an explanation.
+def exam_page(session: Session, attempt: Attempt, now: datetime) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """What the exam page shows of each item, in paper order (never a key or an explanation), and the page's
+    state (:func:`client_state`), read in one query of the paper's rows with their saved answers.
 
-    The paper's versions are read in one query of only the columns shown (stem, options), and each
-    (version, option order) is turned into its display form once per process: a version never changes,
-    so when thousands open pool papers at the same minute the work is done once per question.
+    The paper's versions are read in one query of only the columns shown (stem, options), once per process:
+    a version never changes, so when thousands open pool papers at the same minute the work is done once per
+    question.
     """
-    items = session.execute(
+    rows = session.connection().execute(
         select(PaperItem.position, PaperItem.type, PaperItem.points, PaperItem.option_order,
-               PaperItem.question_version_id).where(PaperItem.attempt_id == attempt.id)
-        .order_by(PaperItem.position)).all()
-    load_shown(session, {i.question_version_id for i in items})
-    out = []
-    for i in items:
-        order = tuple(i.option_order)
-        out.append({"position": i.position, "type": i.type.value, "type_label": i.type.label, "points": i.points,
-                    "version_id": i.question_version_id, "order": order,
-                    **client_view(i.type, i.question_version_id, order)})
-    return out
+               PaperItem.question_version_id, Answer.response, Answer.flagged, Answer.seq)
+        .outerjoin(Answer, Answer.paper_item_id == PaperItem.id)
+        .where(PaperItem.attempt_id == attempt.id).order_by(PaperItem.position)).all()
+    load_shown(session, {r.question_version_id for r in rows})
+    items, saved = [], {}
+    for r in rows:
+        order = tuple(r.option_order)
+        items.append({"position": r.position, "type": r.type.value, "type_label": r.type.label, "points": r.points,
+                      "version_id": r.question_version_id, "order": order,
+                      **client_view(r.type, r.question_version_id, order)})
+        if r.seq is not None:
+            saved[str(r.position)] = {"response": qtype(r.type).display(r.response, order), "flagged": r.flagged,
+                                      "seq": r.seq}
+    return items, _state(attempt, now, saved)
 
 
 def client_state(session: Session, attempt: Attempt, now: datetime) -> dict[str, Any]:
@@ -349,6 +425,10 @@ def client_state(session: Session, attempt: Attempt, now: datetime) -> dict[str,
                    Answer.seq).join(PaperItem, PaperItem.id == Answer.paper_item_id)
             .where(Answer.attempt_id == attempt.id)):
         saved[str(position)] = {"response": qtype(item_type).display(response, order), "flagged": flagged, "seq": seq}
+    return _state(attempt, now, saved)
+
+
+def _state(attempt: Attempt, now: datetime, saved: dict[str, Any]) -> dict[str, Any]:
     return {
         "attempt": attempt.id,
         "state": attempt.state.value,
@@ -356,4 +436,3 @@ def client_state(session: Session, attempt: Attempt, now: datetime) -> dict[str,
         "max_seq": max((a["seq"] for a in saved.values()), default=0),
         "answers": saved,
     }
-

@@ -134,14 +134,18 @@ def take_pool_paper(session: Session, level: Level, seen: set[int],
         chosen = session.scalar(select(PoolPaper.id).where(PoolPaper.id.in_(usable)).order_by(*order)
                                 .limit(1).with_for_update(skip_locked=True)) \
             or session.scalar(select(PoolPaper.id).where(PoolPaper.id.in_(usable)).order_by(*order).limit(1))
-        ids = {row[0] for row in contents[chosen]}
-        unfit = (Question.status != QuestionStatus.ACTIVE) | Question.use.not_in(QuestionUse.serving(QuestionUse.EXAM))
-        if session.scalar(select(Question.id).where(Question.id.in_(ids), unfit).limit(1)) is not None:
+        if unfit_among(session, {row[0] for row in contents[chosen]}):
             usable.discard(chosen)  # a question retired or made 练习 since the pool was built: the next paper
             continue
         session.execute(update(PoolPaper).where(PoolPaper.id == chosen).values(assigned=PoolPaper.assigned + 1))
         return chosen, _paper_of(contents[chosen], level.code)
     return None
+
+
+def unfit_among(session: Session, question_ids: set[int]) -> bool:
+    """Whether any of the questions was retired or made 练习 (no longer exam-usable) since its paper was made."""
+    unfit = (Question.status != QuestionStatus.ACTIVE) | Question.use.not_in(QuestionUse.serving(QuestionUse.EXAM))
+    return session.scalar(select(Question.id).where(Question.id.in_(question_ids), unfit).limit(1)) is not None
 
 
 def _paper_of(rows: list[list], level_code: str) -> Paper:

@@ -349,7 +349,7 @@ def start_certification(session: Session, user: User, enrolment: Enrolment, now:
                            "请联系监考老师 (人力可在考场页面解除锁定)")
     check_entry(sitting, now, password, remote_addr)
     return start_attempt(session, user, sitting.level, now, settings, seed=seed, kind=AttemptKind.CERTIFICATION,
-                         sitting=sitting, extra_minutes=enrolment.extra_minutes)
+                         sitting=sitting, extra_minutes=enrolment.extra_minutes, enrolment_id=enrolment.id)
 
 
 def record_wrong_password(session: Session, enrolment_id: int, now: datetime, *, tries: int, lock_minutes: int,

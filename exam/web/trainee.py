@@ -1,6 +1,7 @@
 """The trainee's pages: dashboard, the exam, results, own certificates."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -17,7 +18,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload
@@ -34,6 +35,7 @@ from exam.models import (
     Enrolment,
     IllegalTransition,
     Level,
+    PreparedPaper,
     Role,
     Sitting,
     SittingApplication,
@@ -45,7 +47,8 @@ from exam.services.attempts import (
     AttemptNotFound,
     NotAllowed,
     client_state,
-    exam_page_items,
+    exam_page,
+    prepare_paper,
     save_answers,
 )
 from exam.services.certificates import china_date
@@ -191,8 +194,13 @@ def lobby(sitting_id: int):  # noqa: ANN201
     进入正式考试 and enters on its own after a short random delay, so a room does not click in one instant."""
     enrolment, now = _own_enrolment(sitting_id), clock.now()
     sitting = enrolment.sitting
+    attempt = enrolment_attempt(db.session, enrolment)
+    if attempt is None and now < sitting.starts_at and db.session.get(PreparedPaper, enrolment.id) is None:
+        db.lock_for_write()
+        if prepare_paper(db.session, enrolment, now):
+            db.session.commit()  # the paper is ready (unseen): at the start it is only copied
     return render_template("trainee/lobby.html", sitting=sitting, enrolment=enrolment, now=now,
-                           attempt=enrolment_attempt(db.session, enrolment), **_lobby_state(sitting, now))
+                           attempt=attempt, **_lobby_state(sitting, now))
 
 
 @bp.route("/sittings/<int:sitting_id>/lobby/state")
@@ -271,23 +279,40 @@ def attempt(attempt_id: int):  # noqa: ANN201
     attempt = _own_attempt(attempt_id)
     if attempt.state is not AttemptState.IN_PROGRESS:
         return redirect(url_for(".result", attempt_id=attempt.id))
-    items = [item | {"html": _question_html(item)} for item in exam_page_items(db.session, attempt)]
-    return render_template("trainee/attempt.html", attempt=attempt, items=items,
-                           state=client_state(db.session, attempt, clock.now()))
+    items, state = exam_page(db.session, attempt, clock.now())
+    for item in items:
+        item["html"] = _question_html(item)
+    return render_template("trainee/attempt.html", attempt=attempt, items=items, state=state)
 
 
-#: stands for the item's position in a rendered item; a private-use character no stem contains
+#: stands for the item's position in a rendered item, and ``_SHOWN + j`` for the text of the j-th option shown
+#: (private-use characters; a version whose text holds one is rendered whole, without placeholders)
 _POSITION = "\ue000"
+_SHOWN = 0xE010
+_PLACEHOLDERS = re.compile("[\ue000-\ue0ff]")
 
 
 def _question_html(item: dict) -> Markup:
-    """One exam item's HTML, rendered once per process for its (version, option order, points) and given
-    its position here: at a synchronized start everyone's page is assembled from the same few hundred
-    rendered items instead of rendering 85 items through Jinja per candidate."""
-    key = ("exam-item", item["version_id"], item["order"], item["points"])
-    html = version_cache.derived(key, lambda: str(get_template_attribute("trainee/_question.html", "question")(
-        item | {"position": _POSITION})))
+    """One exam item's HTML. Each version is rendered through Jinja once per process, with placeholders for
+    its position and for its options' texts; a page fills them in for its own order of items and options. At
+    a synchronized start everyone's page is assembled from the same few hundred rendered items, whatever
+    order each candidate's options were shuffled into."""
+    if not version_cache.derived(("exam-item-plain", item["version_id"]), lambda: not any(
+            _PLACEHOLDERS.search(t) for t in (item.get("stem") or "", *item.get("stem_parts", ()),
+                                             *item.get("options", ())))):
+        return Markup(_question_macro()(item))
+    options = item.get("options")
+    slots = [chr(_SHOWN + j) for j in range(len(options))] if options else None
+    key = ("exam-item", item["version_id"], item["points"], len(slots or ()))
+    html = version_cache.derived(key, lambda: str(_question_macro()(item | {"position": _POSITION} | (
+        {"options": slots} if slots else {}))))
+    for slot, text in zip(slots or (), options or (), strict=True):
+        html = html.replace(slot, escape(text))
     return Markup(html.replace(_POSITION, str(int(item["position"]))))
+
+
+def _question_macro() -> Callable:
+    return get_template_attribute("trainee/_question.html", "question")
 
 
 @bp.route("/attempts/<int:attempt_id>/state")
