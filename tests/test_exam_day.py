@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from exam.extensions import db
 from exam.models import (
+    Answer,
     Attempt,
     Certificate,
     Enrolment,
@@ -182,6 +183,27 @@ def test_a_save_after_the_deadline_is_refused_with_409(client, auth, clock):
     late = client.post(f"/trainee/attempts/{attempt.id}/answers",
                        json={"answers": [{"item": 1, "response": True, "seq": 1}]})
     assert late.status_code == 409 and late.get_json()["state"] == "graded"
+
+
+def test_after_a_first_save_every_guarantee_still_holds(client, auth, clock):
+    """On PostgreSQL a process keeps a paper's rows after the first save and writes later saves in one statement;
+    the attempt, its owner and the deadline are still checked on every save."""
+    attempt = _started(client, auth, clock)
+    url = f"/trainee/attempts/{attempt.id}/answers"
+    assert client.post(url, json={"answers": [{"item": 1, "response": True, "seq": 1}]}).get_json()["saved"] == [1]
+    assert client.post(url, json={"answers": [{"item": 999, "response": True, "seq": 2}]}).status_code == 400
+    assert client.post(url, json={"answers": [{"item": 1, "response": "Z", "seq": 2}]}).status_code == 400
+    auth.login("trainee2")  # another trainee, even with a well-formed save
+    assert client.post(url, json={"answers": [{"item": 1, "response": False, "seq": 3}]}).status_code == 404
+    assert client.post(url, json={"answers": [{"item": 1, "response": "Z", "seq": 3}]}).status_code == 404
+    auth.login("trainee1")
+    assert client.post(url, json={"answers": [{"item": 1, "response": False, "seq": 3}]}).get_json()["saved"] == [1]
+    clock.advance(minutes=91)
+    late = client.post(url, json={"answers": [{"item": 1, "response": True, "seq": 4}]})
+    assert late.status_code == 409 and late.get_json()["state"] == "graded"
+    first = select(Answer.response, Answer.seq).join(PaperItem, PaperItem.id == Answer.paper_item_id).where(
+        Answer.attempt_id == attempt.id, PaperItem.position == 1)
+    assert tuple(db.session.execute(first).one()) == (False, 3)
 
 
 def test_submit_returns_before_any_pdf_is_rendered_and_the_worker_renders_it_once(client, auth, clock, monkeypatch):

@@ -6,6 +6,7 @@ import functools
 import json
 import random
 import secrets
+from array import array
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from exam.models import (
     UserRole,
     record_audit,
 )
+from exam.services import version_cache
 from exam.services.assembly import Paper
 from exam.services.certificates import CertificateSettings
 from exam.services.grading import finalize_overdue, submit_attempt
@@ -287,25 +289,28 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
 
 
 def _save(conn: Connection, attempt_id: int, user_id: int, changes: list[dict[str, Any]], positions: set[int],
-          now: datetime, session_version: int | None) -> SaveResult:
+          now: datetime, session_version: int | None, *, known: bool = True) -> SaveResult:
     postgres = conn.dialect.name == "postgresql"
-    rows = conn.execute(_save_read(lock=not postgres), {"attempt_id": attempt_id, "user_id": user_id,
-                                                        "positions": sorted(positions)}).all()
-    if not rows:
-        raise AttemptNotFound(attempt_id)
-    _check_standing(rows[0], now, session_version)
-    state, deadline_at = rows[0].state, rows[0].deadline_at
-    items = {r.position: r for r in rows if r.id is not None}
-    latest: dict[int, dict[str, Any]] = {}  # per item, the newest change of this batch
-    for change in changes:
-        item = items.get(change["item"])
-        if item is None:
-            raise ResponseError(f"无效的保存请求: 第 {change['item']} 题不存在")
-        response = qtype(item.type).parse(change.get("response"), item.option_order)
-        row = {"paper_item_id": item.id, "response": response,
-               "flagged": bool(change.get("flagged", False)), "seq": change["seq"]}
-        if item.id not in latest or latest[item.id]["seq"] < row["seq"]:
-            latest[item.id] = row
+    paper = version_cache.ATTEMPT_ITEMS.get(attempt_id) if postgres and known else None
+    if paper is None:  # read the attempt, its owner's standing and the items (the whole paper, to keep, on PostgreSQL)
+        rows = conn.execute(_save_read(lock=not postgres, whole=postgres), {
+            "attempt_id": attempt_id, "user_id": user_id, "positions": sorted(positions)}).all()
+        if not rows:
+            raise AttemptNotFound(attempt_id)
+        _check_standing(rows[0], now, session_version)
+        state, deadline_at = rows[0].state, rows[0].deadline_at
+        items = {r.position: (r.id, r.type, r.option_order) for r in rows if r.id is not None}
+        if postgres:
+            _keep_paper(attempt_id, items)
+    else:  # the paper as this process read it before: the write below checks the attempt and its owner
+        state = deadline_at = None
+        items = {p: (paper[0][p - 1], paper[1][p - 1], paper[2][p - 1]) for p in positions if p <= len(paper[0])}
+    try:
+        latest = _latest_changes(changes, items)
+    except ResponseError:
+        if paper is not None:  # decided after the attempt and its owner are checked, as without a kept paper
+            return _save(conn, attempt_id, user_id, changes, positions, now, session_version, known=False)
+        raise
     written: set[int] = set()
     if postgres:  # lock, check again and write in one statement: the row may have changed since the read
         locked = conn.execute(_LOCKED_UPSERT, {
@@ -319,10 +324,42 @@ def _save(conn: Connection, attempt_id: int, user_id: int, changes: list[dict[st
     elif latest:
         written = set(conn.execute(_upsert_answers(conn.dialect.name), [
             {**r, "attempt_id": attempt_id, "saved_at": now} for r in latest.values()]).scalars())
-    by_id = {r.id: r.position for r in items.values()}
+    by_id = {items[p][0]: p for p in positions if p in items}
     saved = sorted(by_id[i] for i in written)
     return SaveResult(saved=saved, stale=sorted(set(positions) - set(saved)), state=state,
                       remaining_seconds=max(0, int((deadline_at - now).total_seconds())))
+
+
+def _latest_changes(changes: list[dict[str, Any]], items: dict[int, tuple]) -> dict[int, dict[str, Any]]:
+    """Per paper item, the newest change of the batch, its response checked and in the version's own letters."""
+    latest: dict[int, dict[str, Any]] = {}
+    for change in changes:
+        item = items.get(change["item"])
+        if item is None:
+            raise ResponseError(f"无效的保存请求: 第 {change['item']} 题不存在")
+        item_id, item_type, order = item
+        row = {"paper_item_id": item_id, "response": qtype(item_type).parse(change.get("response"), order),
+               "flagged": bool(change.get("flagged", False)), "seq": change["seq"]}
+        if item_id not in latest or latest[item_id]["seq"] < row["seq"]:
+            latest[item_id] = row
+    return latest
+
+
+#: option orders shared between the kept papers (a choice item has one of a few dozen)
+_ORDERS: dict[tuple[int, ...], tuple[int, ...]] = {}
+
+
+def _keep_paper(attempt_id: int, items: dict[int, tuple]) -> None:
+    """Keep the paper's rows for the attempt's next saves in this process: ids, types and option orders by
+    position (positions run 1…n on every paper; a paper that does not is not kept)."""
+    if sorted(items) != list(range(1, len(items) + 1)):
+        return
+    if len(version_cache.ATTEMPT_ITEMS) >= version_cache.ATTEMPT_LIMIT:
+        version_cache.ATTEMPT_ITEMS.clear()
+    rows = [items[p] for p in range(1, len(items) + 1)]
+    version_cache.ATTEMPT_ITEMS[attempt_id] = (
+        array("q", (r[0] for r in rows)), tuple(r[1] for r in rows),
+        tuple(_ORDERS.setdefault(tuple(r[2]), tuple(r[2])) for r in rows))
 
 
 def _check_standing(row: Any, now: datetime, session_version: int | None) -> None:
@@ -359,16 +396,17 @@ FROM lk
 
 
 @functools.cache
-def _save_read(lock: bool) -> Any:
-    """The attempt's row (share-locked with ``lock``), its owner's standing and the changed items, built once
-    (the hot path of exam day executes it with new values only)."""
+def _save_read(lock: bool, whole: bool) -> Any:
+    """The attempt's row (share-locked with ``lock``), its owner's standing and the changed items (every item
+    with ``whole``), built once (the hot path of exam day executes it with new values only)."""
     trainee = (select(UserRole.id).where(UserRole.user_id == User.id, UserRole.role == Role.TRAINEE)
                .exists().label("trainee"))
+    on_paper = PaperItem.attempt_id == Attempt.id
     query = (select(Attempt.state, Attempt.deadline_at, User.active, User.session_version, trainee, PaperItem.id,
                     PaperItem.position, PaperItem.type, PaperItem.option_order)
              .join(User, User.id == Attempt.user_id)
-             .outerjoin(PaperItem, (PaperItem.attempt_id == Attempt.id)
-                        & PaperItem.position.in_(bindparam("positions", expanding=True)))
+             .outerjoin(PaperItem, on_paper if whole else on_paper & PaperItem.position.in_(
+                 bindparam("positions", expanding=True)))
              .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id")))
     return query.with_for_update(read=True, of=Attempt) if lock else query
 
