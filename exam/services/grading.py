@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from exam.models import (
@@ -52,12 +52,17 @@ def finalize_expired(session: Session, now: datetime, settings: CertificateSetti
     return list(overdue)
 
 
-_SET_SCORES = {
-    "postgresql": """UPDATE answers SET score = r.score
-        FROM json_to_recordset(CAST(:rows AS json)) AS r(pid int, score float) WHERE answers.paper_item_id = r.pid""",
-    "sqlite": """UPDATE answers SET score = r.score
-        FROM (SELECT json_extract(value, '$.pid') AS pid, json_extract(value, '$.score') AS score
-              FROM json_each(:rows)) AS r WHERE answers.paper_item_id = r.pid""",
+#: every item's score in one statement, the rows as one JSON document: an answered item's row gets its score, an
+#: unanswered item a row of its own (blank response, sequence 0) with its score
+_WRITE_SCORES = {
+    "postgresql": """INSERT INTO answers (attempt_id, paper_item_id, response, flagged, seq, marker_comment, score)
+        SELECT :attempt, r.pid, CAST('null' AS json), false, 0, '', r.score
+        FROM json_to_recordset(CAST(:rows AS json)) AS r(pid int, score float)
+        ON CONFLICT (paper_item_id) DO UPDATE SET score = excluded.score""",
+    "sqlite": """INSERT INTO answers (attempt_id, paper_item_id, response, flagged, seq, marker_comment, score)
+        SELECT :attempt, json_extract(value, '$.pid'), 'null', 0, 0, '', json_extract(value, '$.score')
+        FROM json_each(:rows) WHERE true
+        ON CONFLICT (paper_item_id) DO UPDATE SET score = excluded.score""",
 }
 
 
@@ -65,8 +70,8 @@ def grade_attempt(session: Session, attempt: Attempt, now: datetime, settings: C
     """Score every objective item; the result is final at once when no item needs a trainer.
 
     Reads the paper's items and answers as plain rows and the keys from the per-process version copies,
-    then writes every score in one executemany: a submit spike grades without building 85 ORM objects
-    per attempt.
+    then writes every score (and a blank row for each unanswered item) in one statement: a submit spike
+    grades without building 85 ORM objects or binding 85 rows per attempt.
     """
     items = session.execute(select(PaperItem.id, PaperItem.type, PaperItem.points, PaperItem.question_version_id)
                             .where(PaperItem.attempt_id == attempt.id)).all()
@@ -77,14 +82,8 @@ def grade_attempt(session: Session, attempt: Attempt, now: datetime, settings: C
     scores = {i.id: qtype(i.type).grade(responses.get(i.id), keys[i.question_version_id], i.points,
                                         partial_credit=partial) for i in items}
     conn = session.connection()
-    unanswered = [i.id for i in items if i.id not in responses]
-    if unanswered:
-        conn.execute(insert(Answer.__table__), [
-            {"attempt_id": attempt.id, "paper_item_id": pid, "response": None, "seq": 0, "flagged": False,
-             "marker_comment": ""} for pid in unanswered])
-    # every score in one statement, the rows as one JSON document (not 85 × 2 bound values)
-    conn.execute(text(_SET_SCORES[conn.dialect.name]),
-                 {"rows": json.dumps([{"pid": pid, "score": score} for pid, score in scores.items()])})
+    conn.execute(text(_WRITE_SCORES[conn.dialect.name]), {
+        "attempt": attempt.id, "rows": json.dumps([{"pid": pid, "score": score} for pid, score in scores.items()])})
     for obj in list(session.identity_map.values()):  # loaded answers of this attempt now read from the database
         if isinstance(obj, Answer) and obj.attempt_id == attempt.id:
             session.expire(obj)
