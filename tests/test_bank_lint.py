@@ -348,21 +348,30 @@ def test_one_question_against_the_bank_finds_what_the_whole_bank_check_finds_abo
             assert {(f.rule, frozenset((f.key, *f.related))) for f in alone.findings} == expected, record.key
 
 
-def test_near_duplicates_are_exactly_the_pairs_a_brute_force_comparison_finds():
+def starter_with_copies(groups: bool = False) -> list[QuestionRecord]:
+    """The starter bank (without its enemy groups unless ``groups``) and copies of 120 of its items with 1–4
+    characters changed: similarities around the near-duplicate threshold, and pairs that give keys away."""
     import dataclasses
     import random
 
-    from question_bank.lint.prepare import prepare
-
     rng = random.Random(11)
     starter = load_starter_bank()
+    if not groups:
+        starter = [dataclasses.replace(r, enemy_group=None) for r in starter]
     bank = list(starter)
-    for n, original in enumerate(rng.sample(starter, 120)):  # copies with 1–4 characters changed: around 0.75
+    for n, original in enumerate(rng.sample(starter, 120)):
         stem = list(original.stem)
         han = [i for i, c in enumerate(stem) if "\u4e00" <= c <= "\u9fff"]
         for i in rng.sample(han, rng.randint(1, 4)):
             stem[i] = rng.choice("甲乙丙丁戊己庚辛")
         bank.append(dataclasses.replace(original, key=f"V-{n}", stem="".join(stem), enemy_group=None))
+    return bank
+
+
+def test_near_duplicates_are_exactly_the_pairs_a_brute_force_comparison_finds():
+    from question_bank.lint.prepare import prepare
+
+    bank = starter_with_copies(groups=True)
     items = prepare(bank)
     expected = {frozenset((a.key, b.key)) for i, a in enumerate(items) for b in items[i + 1:]
                 if a.doc_grams and len(a.doc_grams & b.doc_grams) >= 0.75 * len(a.doc_grams | b.doc_grams)}
@@ -405,3 +414,14 @@ def test_the_linter_never_fails_on_a_valid_record():
         format_report(report)
 
     check()
+
+
+def test_a_normal_bank_gets_the_findings_it_got_before_partner_lists_were_bounded():
+    """tests/data/lint/starter-with-copies.json was written by the linter before each item's partners were capped
+    (``thresholds.PAIR_PARTNERS``); no item of this bank has more partners than the cap, so nothing may change."""
+    import json
+    from pathlib import Path
+
+    before = json.loads((Path(__file__).parent / "data" / "lint" / "starter-with-copies.json").read_text("utf-8"))
+    now = [f.to_json() for f in lint(starter_with_copies()).findings]
+    assert len(before) == 208 and sorted(map(json.dumps, now)) == sorted(map(json.dumps, before))
