@@ -48,7 +48,7 @@ class LintReport:
         10,000 calls of ``for_key`` scan every finding 10,000 times)."""
         grouped: dict[str, list[Finding]] = {}
         for f in self.findings:
-            for k in dict.fromkeys((f.key, *f.related)):
+            for k in dict.fromkeys((f.key,) if f.one_sided else (f.key, *f.related)):
                 if k is not None:
                     grouped.setdefault(k, []).append(f)
         return grouped
@@ -69,9 +69,11 @@ class LintReport:
 
 
 def lint(records: Sequence[QuestionRecord], *, context: Sequence[QuestionRecord] = (),
-         groups: Mapping[str, str] | None = None, rules: Iterable[str] | None = None) -> LintReport:
+         groups: Mapping[str, str] | None = None, rules: Iterable[str] | None = None,
+         same_stem: bool = True) -> LintReport:
     """Run the rules over ``records``; ``groups`` maps keys to enemy groups (pairs in one group are not reported;
-    a key it lacks keeps its record's ``enemy_group``).
+    a key it lacks keeps its record's ``enemy_group``). With ``same_stem`` False, near-duplicates whose stems fold
+    to the same fingerprint are not reported (an import's dry run lists them as duplicates already).
 
     Unknown rule names raise KeyError.
     """
@@ -84,7 +86,7 @@ def lint(records: Sequence[QuestionRecord], *, context: Sequence[QuestionRecord]
             findings.extend(rule.check(it))
     pairwise = [rule for rule in selected if type(rule).check_corpus is not Rule.check_corpus]
     if pairwise and len(items) > 1 and targets:
-        corpus = Corpus.build(items, lazy=len(targets) <= FEW_TARGETS < len(items))
+        corpus = Corpus.build(items, lazy=len(targets) <= FEW_TARGETS < len(items), same_stem=same_stem)
         for rule in pairwise:
             findings.extend(rule.check_corpus(corpus))
     rates = [rate for rule in selected for rate in rule.rates(targets)]
