@@ -51,7 +51,7 @@ PAIR_PARTNERS = 5
 PAIR_CROWD = 600
 #: … and such an item is judged against this many candidates only, the first in the items' order (it would
 #: otherwise be compared with hundreds that are alike but not near-duplicates)
-PAIR_CANDIDATES = 20
+PAIR_CANDIDATES = 10
 
 # ---- bank-wide rates --------------------------------------------------------------------------------------
 
