@@ -91,7 +91,7 @@ def lint_question(session: Session, question: Question) -> tuple[list[Finding], 
     if question.enemy_group:
         groups[question.key] = question.enemy_group
     report = lint([record], context=bank.records, groups=groups)
-    return [f for f in report.findings if f.key is not None], bank.ids | {question.key: question.id}
+    return report.for_key(question.key), bank.ids | {question.key: question.id}
 
 
 def lint_import(session: Session, records: Sequence[QuestionRecord],

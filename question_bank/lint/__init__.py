@@ -40,8 +40,9 @@ class LintReport:
         return grouped
 
     def for_key(self, key: str) -> list[Finding]:
-        """The findings about one item, including pairs it is the other half of."""
-        return [f for f in self.findings if f.involves(key)]
+        """The findings about one item, including pairs it is the other half of; within a rule, its pairs before
+        the line saying how many more it has."""
+        return self._in_item_order([f for f in self.findings if f.involves(key)])
 
     def by_key(self) -> dict[str, list[Finding]]:
         """Every key → its findings as ``for_key`` gives them, in one pass (for a caller asking about every item:
@@ -51,7 +52,11 @@ class LintReport:
             for k in dict.fromkeys((f.key,) if f.one_sided else (f.key, *f.related)):
                 if k is not None:
                     grouped.setdefault(k, []).append(f)
-        return grouped
+        return {k: self._in_item_order(found) for k, found in grouped.items()}
+
+    def _in_item_order(self, found: list[Finding]) -> list[Finding]:
+        order = {name: n for n, name in enumerate(self.rules)}
+        return sorted(found, key=lambda f: (order.get(f.rule, len(order)), not f.related))
 
     @property
     def flagged_rates(self) -> list[Rate]:
