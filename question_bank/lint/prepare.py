@@ -293,8 +293,8 @@ class Corpus:
 
     @cached_property
     def crowded(self) -> frozenset[int]:
-        """Targets in a crowd of near-copies: the items holding one of their ``doc_prefixes``, counted once per
-        bigram, are more than ``PAIR_CROWD``. The pair rules judge such an item against its first
+        """Targets in a crowd of near-copies: the items whose ``doc_prefixes`` share a bigram with theirs, counted
+        once per bigram, are more than ``PAIR_CROWD``. The pair rules judge such an item against its first
         ``PAIR_CANDIDATES`` candidates only (``partners``); full corpus only."""
         postings = self.doc_postings
         return frozenset(i for i, (it, prefix) in enumerate(zip(self.items, self.doc_prefixes, strict=True))
