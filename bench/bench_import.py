@@ -31,7 +31,6 @@ from question_bank.records import AREA_CODES  # noqa: E402
 from question_bank.xlsx import COLUMNS  # noqa: E402
 
 N = 10_000
-FLASK = str(ROOT / ".venv" / "bin" / "flask")
 TOPICS = ["存费送费", "离网预警", "客户关怀", "投诉受理", "融合套餐", "电话礼仪", "宽带提速", "合约续约", "积分兑换"]
 
 
@@ -88,7 +87,8 @@ def write_dump_file(path: Path, n: int) -> None:
 
 def cli(env: dict, *args: str) -> tuple[float, str]:
     t = time.perf_counter()
-    done = subprocess.run([FLASK, "--app", "exam", *args], env=env, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "exam", *args], env=env, capture_output=True, text=True,
+                          cwd=ROOT)
     took = time.perf_counter() - t
     if done.returncode:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")

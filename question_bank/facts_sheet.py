@@ -40,9 +40,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import from_excel
-
 from question_bank.normalize import to_simplified
 from question_bank.records import BankError
 from question_bank.uploads import Source, read_limited
@@ -239,6 +236,8 @@ def parse_date(raw: Any) -> tuple[date | None, str | None]:
     if isinstance(raw, int | float) and not isinstance(raw, bool) and float(raw).is_integer() \
             and 10000 <= raw < 100000:
         # a date cell formatted as a number: Excel's day serial
+        from openpyxl.utils.datetime import from_excel  # imported when needed: openpyxl loads numpy
+
         d = from_excel(raw).date()
         return d, _check_range(d, shown)
     m = _DATE_RE.fullmatch(nfkc(shown))
@@ -412,6 +411,8 @@ def _read_rows(sheet: FactsSheet, rows: Iterator[tuple[int, tuple[Any, ...]]]) -
         if column is None:
             ignored.append(title)
         elif column in index:
+            from openpyxl.utils import get_column_letter
+
             sheet.errors.append(FactsError(1, "表头", f"列 {column} 出现了两次 (第 {get_column_letter(index[column] + 1)} "
                                                       f"列和第 {get_column_letter(i + 1)} 列)"))
         else:

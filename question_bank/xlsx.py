@@ -22,14 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from types import SimpleNamespace
-from typing import Any, BinaryIO
-
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from question_bank import uploads
 from question_bank.areas import AREA_NAMES, LEVEL_NAMES
@@ -47,6 +40,11 @@ from question_bank.records import (
     count_blanks,
 )
 from question_bank.uploads import OLE_MAGIC, TooManyRows, UploadRefused, check_archive, read_limited
+
+if TYPE_CHECKING:  # openpyxl (and the numpy it loads) is imported where a workbook is read or written: a fifth of
+    # a second that a process importing a text dump need not pay
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment
 
 SHEET = "题目"
 HELP_SHEET = "说明"
@@ -419,6 +417,8 @@ def open_workbook(data: bytes, name: str, *, then: str = "导入") -> Iterator[A
     with warnings.catch_warnings():
         # openpyxl warns about workbook features it drops (extensions, odd styles); they do not matter here.
         warnings.simplefilter("ignore", UserWarning)
+        from openpyxl import load_workbook
+
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # any failure means the file is unreadable
@@ -510,16 +510,21 @@ def _read_sheet(ws: Any, name: str) -> XlsxResult:
 
 # --------------------------------------------------------------------------- writing
 
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center")
-_WRAP = Alignment(wrap_text=True, vertical="top")
+@functools.cache
+def _styles() -> SimpleNamespace:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    return SimpleNamespace(header_font=Font(bold=True), header_fill=PatternFill("solid", fgColor="DDEBF7"),
+                           header_alignment=Alignment(horizontal="center", vertical="center"),
+                           wrap=Alignment(wrap_text=True, vertical="top"))
 
 
 def _text_cell(ws: Any, text: str, alignment: Alignment | None = None) -> Any:
     """A string cell; text that looks like a formula stays text (stored as a string, shown with a quote prefix)."""
     if alignment is None and not looks_like_formula(text):
         return text
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(ws, value=text)
     cell.data_type = "s"
     if looks_like_formula(text):
@@ -544,6 +549,8 @@ def _answer_text(q: QuestionRecord) -> str:
 
 
 def _row_values(q: QuestionRecord) -> list[str]:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     for tag in q.tags:
         if re.search(r"[,，、]", tag):
             raise BankError(f"题目 {q.key}: 标签 {tag!r} 含有分隔符 , 或 、, 无法写入 Excel")
@@ -563,19 +570,23 @@ _ANSWER_COLUMN = COLUMNS.index("答案")
 
 
 def _question_rows(ws: Any, table: list[tuple[QuestionRecord, list[str]]]) -> Iterator[list[Any]]:
+    wrap = _styles().wrap
     for q, values in table:
         row: list[Any] = []
         for i, value in enumerate(values):
             if not value:
                 row.append(None)
             elif i in _WRAP_COLUMNS or (i == _ANSWER_COLUMN and q.type.is_manual):
-                row.append(_text_cell(ws, value, _WRAP if "\n" in value or len(value) > 60 else None))
+                row.append(_text_cell(ws, value, wrap if "\n" in value or len(value) > 60 else None))
             else:
                 row.append(_text_cell(ws, value))
         yield row
 
 
 def _setup_question_sheet(ws: Any) -> None:
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     for i, title in enumerate(COLUMNS, 1):
         ws.column_dimensions[get_column_letter(i)].width = _COLUMN_WIDTHS.get(title, _OPTION_WIDTH)
     ws.freeze_panes = "A2"
@@ -597,10 +608,13 @@ def _setup_question_sheet(ws: Any) -> None:
 
 
 def _header_row(ws: Any) -> list[Any]:
+    from openpyxl.cell import WriteOnlyCell
+
+    style = _styles()
     cells = []
     for title in COLUMNS:
         cell = WriteOnlyCell(ws, value=title)
-        cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGNMENT
+        cell.font, cell.fill, cell.alignment = style.header_font, style.header_fill, style.header_alignment
         cells.append(cell)
     return cells
 
@@ -624,6 +638,8 @@ _HELP_ROWS: tuple[tuple[str, str, str, str], ...] = (
 
 
 def _write_help_sheet(wb: Workbook) -> None:
+    from openpyxl.cell import WriteOnlyCell
+
     ws = wb.create_sheet(HELP_SHEET)
     for letter, width in zip("ABCD", (16, 12, 80, 30), strict=True):
         ws.column_dimensions[letter].width = width
@@ -632,7 +648,7 @@ def _write_help_sheet(wb: Workbook) -> None:
         cells = []
         for title in titles:
             cell = WriteOnlyCell(ws, value=title)
-            cell.font = _HEADER_FONT
+            cell.font = _styles().header_font
             cells.append(cell)
         return cells
 
@@ -657,6 +673,9 @@ def write_xlsx(records: Iterable[QuestionRecord], target: str | os.PathLike | Bi
     Raises ``BankError`` (before anything is written) for a record the template cannot carry
     unchanged: a fill-in answer or tag containing a separator, or a control character.
     """
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
     table = [(q, _row_values(q)) for q in records]
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(SHEET)

@@ -299,3 +299,17 @@ def test_json_import_sets_enemy_groups_keeps_them_when_unsaid_and_clears_them_on
     assert groups() == {"EG-0": "存费赠送", "EG-1": None}
     audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "question.enemy_group")).all()
     assert [(e.detail["key"], e.detail["after"]) for e in audit][-1] == ("EG-1", None)
+
+
+def test_the_app_starts_without_the_solver_the_spreadsheet_or_the_pdf_libraries():
+    """``flask bank import`` of a text dump never draws a paper, writes a workbook or renders a PDF: the libraries
+    that do (each a tenth to a third of a second to import) are imported by the functions that use them."""
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom exam import create_app\nimport exam.services.bank_import, question_bank.dumps\n"
+              "create_app({'DATABASE_URL': 'sqlite://', 'SECRET_KEY': 'x'})\n"
+              "print(sorted(m for m in ('ortools', 'pandas', 'openpyxl', 'numpy', 'weasyprint', 'pyhanko')"
+              " if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

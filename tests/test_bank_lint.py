@@ -5,7 +5,7 @@ import pytest
 
 from exam.services.qtypes import REGISTRY
 from question_bank import Difficulty, QuestionRecord, QuestionType, load_starter_bank
-from question_bank.lint import RULES, format_report, lint
+from question_bank.lint import RULES, format_report, lint, thresholds
 from question_bank.normalize import fold_many, fold_text
 
 T = QuestionType
@@ -348,21 +348,30 @@ def test_one_question_against_the_bank_finds_what_the_whole_bank_check_finds_abo
             assert {(f.rule, frozenset((f.key, *f.related))) for f in alone.findings} == expected, record.key
 
 
-def test_near_duplicates_are_exactly_the_pairs_a_brute_force_comparison_finds():
+def starter_with_copies(groups: bool = False) -> list[QuestionRecord]:
+    """The starter bank (without its enemy groups unless ``groups``) and copies of 120 of its items with 1–4
+    characters changed: similarities around the near-duplicate threshold, and pairs that give keys away."""
     import dataclasses
     import random
 
-    from question_bank.lint.prepare import prepare
-
     rng = random.Random(11)
     starter = load_starter_bank()
+    if not groups:
+        starter = [dataclasses.replace(r, enemy_group=None) for r in starter]
     bank = list(starter)
-    for n, original in enumerate(rng.sample(starter, 120)):  # copies with 1–4 characters changed: around 0.75
+    for n, original in enumerate(rng.sample(starter, 120)):
         stem = list(original.stem)
         han = [i for i, c in enumerate(stem) if "\u4e00" <= c <= "\u9fff"]
         for i in rng.sample(han, rng.randint(1, 4)):
             stem[i] = rng.choice("甲乙丙丁戊己庚辛")
         bank.append(dataclasses.replace(original, key=f"V-{n}", stem="".join(stem), enemy_group=None))
+    return bank
+
+
+def test_near_duplicates_are_exactly_the_pairs_a_brute_force_comparison_finds():
+    from question_bank.lint.prepare import prepare
+
+    bank = starter_with_copies(groups=True)
     items = prepare(bank)
     expected = {frozenset((a.key, b.key)) for i, a in enumerate(items) for b in items[i + 1:]
                 if a.doc_grams and len(a.doc_grams & b.doc_grams) >= 0.75 * len(a.doc_grams | b.doc_grams)}
@@ -405,3 +414,101 @@ def test_the_linter_never_fails_on_a_valid_record():
         format_report(report)
 
     check()
+
+
+def test_a_normal_bank_gets_the_findings_it_got_before_partner_lists_were_bounded():
+    """tests/data/lint/starter-with-copies.json was written by the linter before each item's partners were capped
+    (``thresholds.PAIR_PARTNERS``); no item of this bank has more partners than the cap, so nothing may change."""
+    import json
+    from pathlib import Path
+
+    before = json.loads((Path(__file__).parent / "data" / "lint" / "starter-with-copies.json").read_text("utf-8"))
+    now = [f.to_json() for f in lint(starter_with_copies()).findings]
+    assert len(before) == 208 and now == before
+
+
+# ---- partners per item: at most PAIR_PARTNERS shown, then how many more -----------------------------------------
+
+def _pairs_shown(report, key: str) -> list:  # noqa: ANN001
+    return [f for f in report.for_key(key) if f.related]
+
+
+def test_an_item_with_more_near_duplicates_than_shown_says_how_many_more_as_on_its_own_page():
+    import dataclasses
+
+    bank = load_starter_bank()
+    original = next(r for r in bank if r.key == "W05-016")
+    copies = [dataclasses.replace(original, key=f"W05-9{n:02d}", stem=original.stem + "　" * (n % 3) + f"（第{n}式）",
+                                  enemy_group=None) for n in range(12)]
+    whole = lint([*bank, *copies], rules=["near-duplicate"])
+    cap = thresholds.PAIR_PARTNERS
+    for record in copies:
+        mine = whole.for_key(record.key)
+        shown = [f for f in mine if f.related]
+        assert len(shown) == cap, record.key
+        assert [f.reason for f in mine if not f.related] == [f"{record.key} 还与另外 7 题近似重复 (只列出前 {cap} 题)"]
+        rest = [r for r in [*bank, *copies] if r.key != record.key]
+        alone = lint([record], context=rest, rules=["near-duplicate"])
+        assert {frozenset((f.key, *f.related)) if f.related else f.reason for f in alone.findings} \
+            == {frozenset((f.key, *f.related)) if f.related else f.reason for f in mine}, record.key
+    # the first copies show each other on both items; a later copy shows the first five on its own item only
+    last = whole.for_key("W05-911")
+    assert all(f.one_sided and f.key == "W05-911" for f in last if f.related)
+    assert {k for f in last for k in f.related} == {"W05-016", "W05-900", "W05-901", "W05-902", "W05-903"}
+    assert not any(f.involves("W05-911") for f in whole.for_key("W05-900") if f.related)
+    assert set(whole.by_key()["W05-911"]) == set(last)
+    assert next(f for f in last if f.related).to_json()["one_sided"] is True
+    assert "one_sided" not in next(f for f in whole.for_key("W05-900") if f.related and not f.one_sided).to_json()
+
+
+def test_an_item_whose_key_is_given_away_by_many_texts_shows_five_and_how_many_more():
+    import random
+
+    rng = random.Random(1)
+    filler = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥"
+    texts = [tf(f"T{i:03d}", "".join(rng.choice(filler) for _ in range(14))
+                + "，融合套餐通常将移动电话、宽带、固话等多项业务组合在同一套餐中向家庭提供。", True, area="B22")
+             for i in range(200)]
+    report = lint([GIVEN, *texts], rules=["near-duplicate", "giveaway"])
+    mine = report.for_key("B22-008")
+    assert [f.related for f in mine if f.related] == [(f"T{i:03d}",) for i in range(5)]
+    assert [f.reason for f in mine if not f.related] == ["还有另外 195 题的题干或解析含有 B22-008 的答案 (只列出前 5 题)"]
+    # each text still shows the key it gives away; beyond the first five, on its own item only
+    assert [f.reason for f in report.for_key("T150")] == ["T150 的题干含有 B22-008 的答案「融合套餐」"]
+    assert [f.one_sided for f in report.for_key("T150")] == [True] and report.for_key("T004")[0].one_sided is False
+
+
+def test_a_file_of_2000_near_identical_items_shows_five_partners_per_item_and_compares_few_candidates(monkeypatch):
+    import question_bank.lint.pair_rules as pair_rules
+    from question_bank.lint.prepare import prepare
+
+    judged = [0]
+    walk = pair_rules.walk
+
+    def counted(candidates, verdict, limit=None):  # noqa: ANN001, ANN202
+        def judge(j):  # noqa: ANN001, ANN202
+            judged[0] += 1
+            return verdict(j)
+        return walk(candidates, judge, limit)
+
+    monkeypatch.setattr(pair_rules, "walk", counted)
+    n, cap = 2000, thresholds.PAIR_PARTNERS
+    items = [single(f"Q{i:04d}", f"第{i}题：受理VIP客户投诉时，客户经理首先应当（　）。", BALANCED) for i in range(n)]
+    report = lint(items, rules=["near-duplicate", "giveaway"])
+    # every item is a crowd member: judged against its first candidates only, not against 1,999 others
+    assert judged[0] <= 2 * n * (thresholds.PAIR_CANDIDATES + 1)
+    assert [f.reason for f in report.findings if f.key is None] == [
+        f"{n} 题与大量题目字面相近 (成批的近似题): 每题只与排在前面的 {thresholds.PAIR_CANDIDATES} 题比对是否近似重复, "
+        "其余未逐一比对",
+        f"{n} 题与大量题目字面相近 (成批的近似题): 每题只与排在前面的 {thresholds.PAIR_CANDIDATES} 题比对是否泄露答案, "
+        "其余未逐一比对"]
+    grams = {it.key: it.doc_grams for it in prepare(items)}
+    by_key = report.by_key()
+    for record in items:
+        mine = by_key[record.key]
+        shown = [f for f in mine if f.related]
+        assert len(shown) == cap, record.key
+        assert all(len(grams[f.key] & grams[f.related[0]]) >= 0.75 * len(grams[f.key] | grams[f.related[0]])
+                   for f in shown)  # each a real near-duplicate
+        assert [f.reason for f in mine if not f.related] == [f"{record.key} 还与更多题目近似重复 (只列出前 {cap} 题)"]
+    assert lint(items, rules=["near-duplicate"]).findings == lint(items, rules=["near-duplicate"]).findings

@@ -212,3 +212,17 @@ def test_an_edited_export_is_not_a_near_duplicate_of_the_questions_it_revises(ru
     findings = {item["key"]: item.get("findings", []) for item in report["items"]}
     assert all(key not in f["related"] for key, found in findings.items() for f in found)
     assert [f["rule"] for f in findings["W05-016"]] == ["negative-stem"]  # its own findings still show
+
+
+def test_the_dry_run_of_a_file_of_near_copies_shows_five_partners_per_item_and_says_the_rest_were_not_compared(
+        client, auth, clock):
+    auth.login("trainer1")
+    copies = "".join(f"{i}、单选第{i}题：受理VIP客户投诉时，客户经理首先应当（　）。A.倾听客户诉求B.解释公司政策"
+                     f"C.承诺给予赔偿D.转交上级处理正确答案:A\n" for i in range(1, 401))
+    response = client.post("/trainer/imports", data={"file": (io.BytesIO(copies.encode()), "近似题.txt")},
+                           content_type="multipart/form-data")
+    page = client.get(response.location + "?view=lint").text
+    assert "400 题与大量题目字面相近 (成批的近似题): 每题只与排在前面的 10 题比对是否近似重复, 其余未逐一比对" in page
+    row = re.search(r"<td>20<input.*?</tr>", page, re.S).group(0)
+    assert row.count("近似重复 (题干与选项相似度") == 5
+    assert row.index("第 20 项 还与更多题目近似重复 (只列出前 5 题)") > row.rindex("近似重复 (题干与选项相似度")

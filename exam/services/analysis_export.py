@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.chart import BarChart, Reference, ScatterChart, Series
-from openpyxl.styles import Font, PatternFill
-
 from exam.services.item_analysis import FLAG_LABELS
 from question_bank import QuestionType
 from question_bank.cells import looks_like_formula
 
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+# openpyxl (and the numpy it loads) is imported by the functions that write: a fifth of a second at start-up otherwise
 
 
 def _put(ws: Any, row: int, col: int, value: Any) -> None:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell = ws.cell(row=row, column=col, value=value)
@@ -26,10 +22,13 @@ def _put(ws: Any, row: int, col: int, value: Any) -> None:
 
 
 def _table(ws: Any, first_row: int, header: list[str], rows: list[list[Any]]) -> None:
+    from openpyxl.styles import Font, PatternFill
+
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     for c, h in enumerate(header, start=1):
         _put(ws, first_row, c, h)
-        ws.cell(row=first_row, column=c).font = _HEADER_FONT
-        ws.cell(row=first_row, column=c).fill = _HEADER_FILL
+        ws.cell(row=first_row, column=c).font = bold
+        ws.cell(row=first_row, column=c).fill = fill
     for r, values in enumerate(rows, start=first_row + 1):
         for c, v in enumerate(values, start=1):
             _put(ws, r, c, v)
@@ -40,6 +39,9 @@ def _flags(names: list[str]) -> str:
 
 
 def write_analysis_xlsx(report: dict[str, Any], title: str, target: BinaryIO) -> None:
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference, ScatterChart, Series
+
     wb = Workbook()
     ws = wb.active
     ws.title = "概况"

@@ -15,11 +15,13 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
-
-from ortools.sat.python import cp_model
+from typing import TYPE_CHECKING, Protocol
 
 from question_bank import Difficulty, QuestionType
+
+if TYPE_CHECKING:  # imported by the functions that build or solve a model: OR-Tools (and the pandas it loads) take
+    # a third of a second to import, which a process that never draws a paper (the CLI's bank commands) need not pay
+    from ortools.sat.python import cp_model
 
 TYPE_ORDER = list(QuestionType)
 DIFFICULTY_ORDER = list(Difficulty)
@@ -341,6 +343,7 @@ def assemble_from_cells(
 
 def _solve(rules: LevelRules, cells: Mapping[Cell, CellPools], rng: random.Random, seen_ids: set[int],
            used: Mapping[int, int], difficulty_points: Mapping[Difficulty, int] | None) -> Paper | None:
+    from ortools.sat.python import cp_model
     model = _Model(rules, cells, used)
     model.require_exact()
     for d, pts in (difficulty_points or {}).items():
@@ -404,6 +407,7 @@ class _Model:
 
     def __init__(self, rules: LevelRules, cells: Mapping[Cell, CellPools],
                  usage: Mapping[int, int] | None = None) -> None:
+        from ortools.sat.python import cp_model
         self.rules, self.cells, self.cp = rules, cells, cp_model.CpModel()
         cap = {t: count for t, (count, _p) in rules.sections.items()}
         #: cell → how often its questions are already on other papers of a pool → those questions
@@ -432,6 +436,7 @@ class _Model:
         self.count = {k: self._count(k, p) for k, p in cells.items()}
 
     def _count(self, k: Cell, pools: CellPools):  # noqa: ANN202
+        from ortools.sat.python import cp_model
         terms = [self.new[(k, tier)] for tier in self.tiers.get(k, {})]
         terms += [self.old[k]] if k in self.old else []
         terms += [self.pick[c] for c in pools.grouped]
@@ -442,6 +447,7 @@ class _Model:
 
     def require_exact(self, slack: Mapping[Cell, cp_model.IntVar] | None = None) -> None:
         """Counts per type, points per area and difficulty within tolerance; ``slack`` adds phantom items."""
+        from ortools.sat.python import cp_model
         rules, extra = self.rules, slack or {}
         pts = {t: p for t, (_c, p) in rules.sections.items()}
         by: dict[tuple[int, object], list[Cell]] = defaultdict(list)
@@ -517,6 +523,7 @@ def feasibility_of_cells(rules: LevelRules, cells: Mapping[Cell, CellPools]) -> 
     third of their questions to one paper. When no paper exists, phantom questions are added where the fewest are enough, and
     those cells are the ones reported short: exactly what a trainer has to write.
     """
+    from ortools.sat.python import cp_model
     try:
         area_points = rules.area_points()
     except AssemblyError as exc:
@@ -555,6 +562,7 @@ def _count_vars(
 
 
 def _solver(seed: int = 0) -> cp_model.CpSolver:
+    from ortools.sat.python import cp_model
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # deterministic for a given seed
     solver.parameters.random_seed = seed
@@ -569,6 +577,7 @@ def _diagnose(
     keys: Sequence[tuple[str, QuestionType, Difficulty]],
 ) -> list[Shortage]:
     """Name the cells that are short: plain supply checks first, then the smallest shortfall."""
+    from ortools.sat.python import cp_model
     out = _supply_shortages(rules, area_points, have)
     if out:
         return out

@@ -16,7 +16,6 @@ from exam.models import Question, QuestionStatus, QuestionVersion, mask_to_level
 from exam.services.bank_sync import record_from_version
 from question_bank import QuestionRecord, QuestionType
 from question_bank.lint import Finding, LintReport, lint
-from question_bank.normalize import stem_fingerprint
 
 #: what a whole-bank check covers unless told otherwise: what papers draw from, and what is being written
 DEFAULT_STATUSES = (QuestionStatus.ACTIVE, QuestionStatus.DRAFT)
@@ -29,9 +28,8 @@ class BankRows:
     records: list[QuestionRecord]
     #: key → enemy group, for the questions in one
     groups: dict[str, str]
-    #: key → question id (links) and key → stem fingerprint (exact duplicates, already reported by imports)
+    #: key → question id (links)
     ids: dict[str, int]
-    fingerprints: dict[str, str]
 
 
 def load_bank(session: Session, statuses: Iterable[QuestionStatus] = DEFAULT_STATUSES,
@@ -41,13 +39,12 @@ def load_bank(session: Session, statuses: Iterable[QuestionStatus] = DEFAULT_STA
     v = QuestionVersion
     rows = session.execute(  # plain columns, no ORM objects: the whole bank is read at once
         select(Question.id, Question.key, Question.enemy_group, v.type, v.area_code, v.difficulty,
-               v.levels_mask, v.use, v.stem, v.options, v.answer, v.explanation, v.tags, v.fingerprint)
+               v.levels_mask, v.use, v.stem, v.options, v.answer, v.explanation, v.tags)
         .join(v, Question.current_version_id == v.id)
         .where(Question.status.in_(list(statuses))).order_by(Question.key)
     )
-    out = BankRows([], {}, {}, {})
-    for qid, key, group, qtype, area, difficulty, mask, use, stem, options, answer, explanation, tags, \
-            fingerprint in rows:
+    out = BankRows([], {}, {})
+    for qid, key, group, qtype, area, difficulty, mask, use, stem, options, answer, explanation, tags in rows:
         if key in excluded:
             continue
         # the rows were written from validated records: rebuilt directly (QuestionRecord still checks itself)
@@ -55,7 +52,6 @@ def load_bank(session: Session, statuses: Iterable[QuestionStatus] = DEFAULT_STA
             key=key, type=qtype, area=area, difficulty=difficulty, levels=mask_to_levels(mask), use=use, stem=stem,
             options=tuple(options), answer=_answer(qtype, answer), explanation=explanation or "", tags=tuple(tags)))
         out.ids[key] = qid
-        out.fingerprints[key] = fingerprint
         if group:
             out.groups[key] = group
     return out
@@ -95,7 +91,7 @@ def lint_question(session: Session, question: Question) -> tuple[list[Finding], 
     if question.enemy_group:
         groups[question.key] = question.enemy_group
     report = lint([record], context=bank.records, groups=groups)
-    return [f for f in report.findings if f.key is not None], bank.ids | {question.key: question.id}
+    return report.for_key(question.key), bank.ids | {question.key: question.id}
 
 
 def lint_import(session: Session, records: Sequence[QuestionRecord],
@@ -106,9 +102,4 @@ def lint_import(session: Session, records: Sequence[QuestionRecord],
     if not records:  # nothing importable: no reason to read the bank
         return lint([]), {}
     bank = load_bank(session, DEFAULT_STATUSES, exclude_keys=replaces)
-    report = lint(records, context=bank.records, groups=bank.groups)
-    fingerprints = bank.fingerprints | {r.key: stem_fingerprint(r.stem) for r in records}
-    report.findings = [f for f in report.findings
-                       if not (f.rule == "near-duplicate" and f.key is not None and f.related
-                               and fingerprints.get(f.key) == fingerprints.get(f.related[0]))]
-    return report, bank.ids
+    return lint(records, context=bank.records, groups=bank.groups, same_stem=False), bank.ids

@@ -18,11 +18,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import segno
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -299,6 +294,9 @@ def manifest_row(cert: Certificate, today: date, settings: CertificateSettings |
 
 
 def _manifest_cell(ws: Any, column: int, value: Any) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     if column in _DATE_COLUMNS and isinstance(value, date):
         cell = WriteOnlyCell(ws, value=value)
         cell.number_format = "yyyy-mm-dd"
@@ -315,8 +313,14 @@ def _manifest_cell(ws: Any, column: int, value: Any) -> Any:
 def write_manifest_xlsx(rows: Iterable[tuple], target: str | os.PathLike | BinaryIO) -> None:
     """The manifest workbook (sheet 证书清单): the header, then one row per ``manifest_row`` tuple.
 
-    openpyxl's write-only mode streams the rows to a temporary file, so a long iterable is not held in memory.
+    openpyxl's write-only mode streams the rows to a temporary file, so a long iterable is not held in memory
+    (imported here: with the numpy it loads, a fifth of a second that every other process would pay at start-up).
     """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("证书清单")
     for i, width in enumerate(_MANIFEST_WIDTHS, start=1):

@@ -24,15 +24,18 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import Text, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from exam.models import Answer, Attempt, AttemptKind, AttemptState, PaperItem, PoolPaper, Question, QuestionVersion
 from question_bank import QuestionType
 from question_bank.records import OPTION_LETTERS
+
+if TYPE_CHECKING:  # imported by the functions that compute: numpy takes a seventh of a second to import, which a
+    # process that never analyses a sitting (the CLI's bank commands) need not pay
+    import numpy as np
 
 #: share of attempts in each of the upper and lower groups (Kelley's 27 %)
 GROUP_SHARE = 0.27
@@ -235,6 +238,8 @@ def _r(x: float | None, digits: int = 4) -> float | None:
 def analyse(responses: Responses, attempts: Mapping[int, AttemptInfo], versions: Mapping[int, VersionInfo],
             settings: AnalysisSettings, form_labels: Mapping[int, str] | None = None) -> Analysis:
     """Every figure of the module docstring, from the responses' columns (pure)."""
+    import numpy as np
+
     form_labels = form_labels or {}
     att_ids = np.array(sorted(attempts), dtype=np.int64)
     n_att = len(att_ids)
@@ -317,6 +322,8 @@ def _choice_counts(response: list[str | None], v_idx: np.ndarray, row_group: np.
 
     Distinct responses are numbered (a dict filled in C by ``map``), then (item, group, response) triples are
     counted with numpy."""
+    import numpy as np
+
     numbers: defaultdict[str | None, int] = defaultdict(itertools.count().__next__)
     numbers[None]  # noqa: B018  (unanswered is number 0)
     code = np.fromiter(map(numbers.__getitem__, response), dtype=np.int64, count=len(response))
@@ -395,6 +402,8 @@ def _item_flags(i: ItemResult, s: AnalysisSettings) -> Flag:
 
 
 def _histogram(totals: np.ndarray, edges: list[float]) -> list[int]:
+    import numpy as np
+
     counts, _ = np.histogram(np.clip(totals, edges[0], edges[-1]), bins=np.array(edges))
     return [int(c) for c in counts]
 
@@ -404,6 +413,8 @@ def _forms(attempts: Mapping[int, AttemptInfo], att_ids: np.ndarray, a_idx: np.n
            settings: AnalysisSettings, labels: Mapping[int, str]) -> list[FormResult]:
     """Per pool paper: reliability from the item and total variances of the attempts that sat it; the papers
     drawn one per attempt are reported together, without a reliability."""
+    import numpy as np
+
     form_ids = sorted({a.form for a in attempts.values() if a.form is not None})
     f_of_att = np.array([-1 if attempts[int(i)].form is None else form_ids.index(attempts[int(i)].form)
                          for i in att_ids], dtype=np.int64) if form_ids else np.full(len(att_ids), -1)
@@ -499,6 +510,8 @@ def no_cycle_collection() -> Iterator[None]:
 
 def load_responses(session: Session, scope: Scope, chunk: int = 50_000) -> Responses:
     """The scope's responses as columns, read in one statement a chunk at a time (Core rows, no ORM)."""
+    import numpy as np
+
     cols: list[list] = [[], [], [], [], []]
     conn = session.connection()
     with no_cycle_collection():
@@ -538,6 +551,8 @@ def form_labels(session: Session, form_ids: Iterable[int]) -> dict[int, str]:
 
 def analyse_scope(session: Session, scope: Scope, settings: AnalysisSettings) -> Analysis:
     """Read and analyse the scope's graded certification attempts (nothing stored)."""
+    import numpy as np
+
     attempts = load_attempts(session, scope)
     responses = load_responses(session, scope)
     versions = load_versions(session, np.unique(responses.version).tolist())

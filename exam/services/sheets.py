@@ -6,16 +6,15 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, BinaryIO
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from question_bank.cells import looks_like_formula
+
+# openpyxl (and the numpy it loads) is imported by the functions that write: a fifth of a second at start-up otherwise
 
 
 def _cell(ws: Any, value: Any) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     if value is None:
         return None
     if isinstance(value, bool):
@@ -38,6 +37,12 @@ def _cell(ws: Any, value: Any) -> Any:
 def write_table_xlsx(target: BinaryIO, sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]],
                      widths: Sequence[int] = (), title: str = "") -> None:
     """One sheet: an optional title line, the bold header (frozen, with a filter), then the rows."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import Cell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet[:31])
     for i, width in enumerate(widths, start=1):

@@ -7,7 +7,9 @@ Framework-free like the rest of ``question_bank``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,18 +42,23 @@ class LintReport:
         return grouped
 
     def for_key(self, key: str) -> list[Finding]:
-        """The findings about one item, including pairs it is the other half of."""
-        return [f for f in self.findings if f.involves(key)]
+        """The findings about one item, including pairs it is the other half of; within a rule, its pairs before
+        the line saying how many more it has."""
+        return self._in_item_order([f for f in self.findings if f.involves(key)])
 
     def by_key(self) -> dict[str, list[Finding]]:
         """Every key → its findings as ``for_key`` gives them, in one pass (for a caller asking about every item:
         10,000 calls of ``for_key`` scan every finding 10,000 times)."""
         grouped: dict[str, list[Finding]] = {}
         for f in self.findings:
-            for k in dict.fromkeys((f.key, *f.related)):
+            for k in dict.fromkeys((f.key,) if f.one_sided else (f.key, *f.related)):
                 if k is not None:
                     grouped.setdefault(k, []).append(f)
-        return grouped
+        return {k: self._in_item_order(found) for k, found in grouped.items()}
+
+    def _in_item_order(self, found: list[Finding]) -> list[Finding]:
+        order = {name: n for n, name in enumerate(self.rules)}
+        return sorted(found, key=lambda f: (order.get(f.rule, len(order)), not f.related))
 
     @property
     def flagged_rates(self) -> list[Rate]:
@@ -69,12 +76,34 @@ class LintReport:
 
 
 def lint(records: Sequence[QuestionRecord], *, context: Sequence[QuestionRecord] = (),
-         groups: Mapping[str, str] | None = None, rules: Iterable[str] | None = None) -> LintReport:
+         groups: Mapping[str, str] | None = None, rules: Iterable[str] | None = None,
+         same_stem: bool = True) -> LintReport:
     """Run the rules over ``records``; ``groups`` maps keys to enemy groups (pairs in one group are not reported;
-    a key it lacks keeps its record's ``enemy_group``).
+    a key it lacks keeps its record's ``enemy_group``). With ``same_stem`` False, near-duplicates whose stems fold
+    to the same fingerprint are not reported (an import's dry run lists them as duplicates already).
 
     Unknown rule names raise KeyError.
     """
+    with _no_cycle_collection():
+        return _lint(records, context, groups, rules, same_stem)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Linting a bank allocates hundreds of thousands of small sets, lists and tuples, none of them in a cycle: the
+    cyclic collector, triggered by allocations, would walk the whole heap again and again, so it waits until the
+    report is built."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _lint(records: Sequence[QuestionRecord], context: Sequence[QuestionRecord], groups: Mapping[str, str] | None,
+          rules: Iterable[str] | None, same_stem: bool) -> LintReport:
     selected = [RULES[name] for name in rules] if rules is not None else list(RULES.values())
     items = prepare(records, context=context, groups=groups)
     targets = [it for it in items if it.target]
@@ -84,7 +113,7 @@ def lint(records: Sequence[QuestionRecord], *, context: Sequence[QuestionRecord]
             findings.extend(rule.check(it))
     pairwise = [rule for rule in selected if type(rule).check_corpus is not Rule.check_corpus]
     if pairwise and len(items) > 1 and targets:
-        corpus = Corpus.build(items, lazy=len(targets) <= FEW_TARGETS < len(items))
+        corpus = Corpus.build(items, lazy=len(targets) <= FEW_TARGETS < len(items), same_stem=same_stem)
         for rule in pairwise:
             findings.extend(rule.check_corpus(corpus))
     rates = [rate for rule in selected for rate in rule.rates(targets)]

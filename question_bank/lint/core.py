@@ -17,19 +17,25 @@ class Finding:
     """One thing a rule found: on an item (``key``), or on the whole set of items (``key`` None).
 
     ``related`` names the other items of a pair (near-duplicates, an item that gives another's key away);
-    the reason names both, so it reads the same on either item's page.
+    the reason names both, so it reads the same on either item's page. A ``one_sided`` pair is shown on
+    ``key``'s item only: the other item already lists as many partners as an item shows
+    (``thresholds.PAIR_PARTNERS``), and this one is not among them.
     """
 
     rule: str
     key: str | None
     reason: str
     related: tuple[str, ...] = ()
+    one_sided: bool = False
 
     def involves(self, key: str) -> bool:
-        return self.key == key or key in self.related
+        return self.key == key or (not self.one_sided and key in self.related)
 
     def to_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "key": self.key, "reason": self.reason, "related": list(self.related)}
+        out = {"rule": self.rule, "key": self.key, "reason": self.reason, "related": list(self.related)}
+        if self.one_sided:
+            out["one_sided"] = True
+        return out
 
 
 @dataclass(frozen=True)
@@ -117,8 +123,8 @@ class Rule:
     def rates(self, items: Sequence[LintItem]) -> Iterable[Rate]:
         return ()
 
-    def finding(self, key: str | None, reason: str, related: Iterable[str] = ()) -> Finding:
-        return Finding(self.name, key, reason, tuple(related))
+    def finding(self, key: str | None, reason: str, related: Iterable[str] = (), one_sided: bool = False) -> Finding:
+        return Finding(self.name, key, reason, tuple(related), one_sided)
 
 
 #: rule name → rule, in the order reports list them

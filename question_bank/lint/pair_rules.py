@@ -1,18 +1,23 @@
 """Rules that compare items with each other: near-duplicates, and one item giving another's key away.
 
 Both use inverted indexes of character bigrams with prefix filtering, so that only pairs that can reach the
-threshold are ever compared: the whole bank is checked without comparing every pair.
+threshold are ever compared, and both list at most ``PAIR_PARTNERS`` partners per item (``partners``): the whole
+bank is checked without comparing every pair, even when it is full of near-copies.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from functools import cached_property
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from functools import cached_property, partial
 
 from question_bank.lint import thresholds as T
 from question_bank.lint.core import Finding, Rule, register, short
+from question_bank.lint.partners import Walk, first_in_order, judged, scanned_partners, similar_partners, walk
 from question_bank.lint.prepare import GAP, Corpus, LintItem, bigrams, cover
 from question_bank.records import QuestionType
+
+CAP = T.PAIR_PARTNERS
 
 
 @register
@@ -22,92 +27,44 @@ class NearDuplicate(Rule):
     advice = "删去或改写其中一题; 有意保留的平行题放进同一互斥组 (同一份试卷不会同时出现)。"
 
     def check_corpus(self, corpus: Corpus) -> Iterator[Finding]:
+        corpus.near_duplicates = T.NEAR_DUPLICATE
         items = corpus.items
-        pairs = _scanned_pairs if corpus.lazy else similar_pairs
-        for i, j, similarity in pairs(corpus, T.NEAR_DUPLICATE):
-            a, b = items[i], items[j]
-            if corpus.same_group(a, b):
-                continue
-            corpus.reported.add(frozenset((i, j)))
-            same = ", 题干相同" if a.fingerprint == b.fingerprint else ""
-            yield self.finding(a.key, f"{a.key} 与 {b.key} 近似重复 (题干与选项相似度 {similarity:.0%}{same})", (b.key,))
+
+        def accept(a: LintItem, b: LintItem) -> bool:
+            return not corpus.same_group(a, b) and (corpus.same_stem or a.fingerprint != b.fingerprint)
+
+        walks = (scanned_partners if corpus.lazy else similar_partners)(corpus, T.NEAR_DUPLICATE, accept)
+        listed = {x: {y for y, _ in w.listed} for x, w in walks.items()}
+        for x, w in walks.items():
+            a = items[x]
+            for y, sim in w.listed:
+                b = items[y]
+                if not b.target:
+                    yield self._pair(a, b, sim)
+                elif x in listed[y]:  # both show the pair: one finding, on both
+                    if x < y:
+                        yield self._pair(a, b, sim)
+                else:
+                    yield self._pair(a, b, sim, one_sided=True)
+            if w.more:
+                yield self.finding(a.key, f"{a.key} 还与{_more(w)}近似重复 (只列出前 {CAP} 题)")
+        yield from _crowd_note(self, corpus, "近似重复")
+
+    def _pair(self, a: LintItem, b: LintItem, sim: float, one_sided: bool = False) -> Finding:
+        same = ", 题干相同" if a.fingerprint == b.fingerprint else ""
+        return self.finding(a.key, f"{a.key} 与 {b.key} 近似重复 (题干与选项相似度 {sim:.0%}{same})", (b.key,), one_sided)
 
 
-def similar_pairs(corpus: Corpus, t: float) -> Iterator[tuple[int, int, float]]:
-    """(i, j, Jaccard) for every pair with Jaccard ≥ t that involves a target (i the target, or the earlier of two).
-
-    Prefix filtering: a pair reaching t shares one of the rarest ``|s| − ⌈t|s|⌉ + 1`` bigrams of each set.
-    With many targets, a self-join in increasing size (PPJoin, Xiao et al. 2008): each pair is met once,
-    from its larger side, sets are indexed by their shorter middle prefix, and at the first shared bigram
-    the overlap still possible from the positions reached must reach ⌈t/(1+t)·(|x|+|y|)⌉.
-    """
-    items = corpus.items
-    rank = corpus.rank
-    sets = [it.doc_grams for it in items]
-    ordered = [sorted(s, key=rank.__getitem__) for s in sets]  # every stem and option bigram is ranked
-    sizes = [len(s) for s in ordered]
-    share = t / (1 + t)
-    targets = [i for i, it in enumerate(items) if it.target and sizes[i]]
-    index: dict[str, list[tuple[int, int]]] = {}
-
-    def probe(x: int, smaller_only: bool) -> Iterator[tuple[int, int, float]]:
-        nx = sizes[x]
-        low, high = t * nx, nx / t
-        seen: set[int] = {x}
-        for i, g in enumerate(ordered[x][:nx - _needed_of(nx, t) + 1]):
-            for y, j in index.get(g, ()):
-                if y in seen:
-                    continue
-                seen.add(y)
-                ny = sizes[y]
-                if ny < low or ny > high or not (items[x].target or items[y].target):
-                    continue
-                if not smaller_only and items[y].target and y < x:
-                    continue  # met when y probed
-                if 1 + min(nx - i - 1, ny - j - 1) < math.ceil(share * (nx + ny) - 1e-9):
-                    continue
-                common = len(sets[x] & sets[y])
-                similarity = common / (nx + ny - common)
-                if similarity >= t:
-                    first, second = (x, y) if items[x].target and (x < y or not items[y].target) else (y, x)
-                    yield first, second, similarity
-
-    if len(targets) * 10 < len(items):  # a few targets against a large context: index all, probe the targets
-        for y, grams in enumerate(ordered):
-            for pos, g in enumerate(grams[:sizes[y] - _needed_of(sizes[y], t) + 1]):
-                index.setdefault(g, []).append((y, pos))
-        for x in targets:
-            yield from probe(x, smaller_only=False)
-        return
-    for x in sorted(range(len(items)), key=sizes.__getitem__):
-        nx = sizes[x]
-        if not nx:
-            continue
-        yield from probe(x, smaller_only=True)
-        for pos, g in enumerate(ordered[x][:nx - _needed_of(nx, 2 * share) + 1]):
-            index.setdefault(g, []).append((x, pos))
+def _more(w: Walk) -> str:
+    """The partners an item does not show: how many, or (a crowded item's walk was cut short) that there are more."""
+    return "更多题目" if w.cut else f"另外 {w.more} 题"
 
 
-def _scanned_pairs(corpus: Corpus, t: float) -> Iterator[tuple[int, int, float]]:
-    """``similar_pairs`` for a few targets: a pair reaching t shares at least one of any
-    ``|x| − ⌈t|x|⌉ + 1`` bigrams of the target x, so only the texts holding one of its rarest are compared."""
-    items = corpus.items
-    for x in corpus.targets:
-        grams = corpus.rarest_first(x.doc_grams)
-        nx = len(grams)
-        if not nx:
-            continue
-        prefix = grams[:nx - _needed_of(nx, t) + 1]
-        for y in items:
-            if y is x or (y.target and y.index < x.index):
-                continue
-            text = y.doc_text
-            if any(g in text for g in prefix):
-                sy = y.doc_grams
-                common = len(x.doc_grams & sy)
-                similarity = common / (nx + len(sy) - common)
-                if similarity >= t:
-                    yield x.index, y.index, similarity
+def _crowd_note(rule: Rule, corpus: Corpus, what: str) -> Iterator[Finding]:
+    """One finding on the whole set when crowded items were judged against their first candidates only."""
+    if not corpus.lazy and (crowded := len(corpus.crowded)):
+        yield rule.finding(None, f"{crowded} 题与大量题目字面相近 (成批的近似题): 每题只与排在前面的 {T.PAIR_CANDIDATES} 题"
+                                 f"比对是否{what}, 其余未逐一比对")
 
 
 class _Target:
@@ -145,20 +102,6 @@ class _Target:
             probes = [{g for alt, _ in blank for g in _prefix(corpus, alt, T.GIVEAWAY_KEY_COVER)} for blank in self.keys]
         return min(probes, key=lambda p: sum(corpus.rarity(g) for g in p)), hits
 
-    def candidates(self, postings: dict[str, list[int]]) -> set[int]:
-        """The items of ``postings`` holding enough of the probe's bigrams."""
-        probe, needed = self.probe
-        if needed == 1:
-            found: set[int] = set()
-            for g in probe:
-                found.update(postings.get(g, ()))
-            return found
-        hits: dict[int, int] = {}
-        for g in probe:
-            for i in postings.get(g, ()):
-                hits[i] = hits.get(i, 0) + 1
-        return {i for i, n in hits.items() if n >= needed}
-
     def scanned(self, items: list[LintItem]) -> Iterator[LintItem]:
         """The items whose stem and explanation hold enough of the probe's bigrams (by scanning their text)."""
         probe, needed = self.probe
@@ -173,10 +116,11 @@ class _Target:
         if not self.keys:
             common = self.item.stem_grams & within
             missing = len(self.item.stem_grams) - len(common)
+            held = self.corpus.weight(common)
             # every weight is at least 1: the missing bigrams weigh at least their number
-            if missing * T.GIVEAWAY_STATEMENT > (1 - T.GIVEAWAY_STATEMENT) * self.corpus.weight(common):
+            if missing * T.GIVEAWAY_STATEMENT > (1 - T.GIVEAWAY_STATEMENT) * held:
                 return False
-            return self.corpus.weight(common) >= T.GIVEAWAY_STATEMENT * self.stem_weight
+            return held >= T.GIVEAWAY_STATEMENT * self.stem_weight
         return all(any(len(g & within) >= need for g, need in alternatives) for alternatives in self.keys)
 
 
@@ -283,48 +227,34 @@ class Giveaway(Rule):
     advice = "改写泄露答案的题干或解析, 或把两题放进同一互斥组 (同一份试卷不会同时出现; 练习时解析仍会泄露)。"
 
     def check_corpus(self, corpus: Corpus) -> Iterator[Finding]:
-        for t, p in (self._scanned(corpus) if corpus.lazy else self._indexed(corpus)):
-            q = t.item
-            if p is q or corpus.same_group(q, p) or frozenset((q.index, p.index)) in corpus.reported \
-                    or not t.may_be_given_by(p):
-                continue
-            for part, grams in (("题干", p.stem_grams), ("解析", p.explanation_grams)):
-                strength = _gives_away(t, grams)
-                if strength is not None:
-                    yield self.finding(q.key, self._reason(q, p, part, strength), (p.key,))
-                    break
-
-    @staticmethod
-    def _indexed(corpus: Corpus) -> Iterator[tuple[_Target, LintItem]]:
-        """Every (key, text) pair worth comparing, from inverted indexes: a target's key against every text,
-        and every key against the targets' texts."""
+        """Each target shows the first texts giving its key away and the first keys its texts give away; a pair is
+        shown on both items when each shows it (or the other is context), else on the one that does."""
         items = corpus.items
-        if len(corpus.targets) == len(items):
-            target_sources = corpus.sources
-        else:
-            target_sources = {}
-            for it in corpus.targets:
-                for g in it.source_grams:
-                    target_sources.setdefault(g, []).append(it.index)
-        for q in items:
-            t = _target(corpus, q)
-            if t is not None:
-                for j in sorted(t.candidates(corpus.sources if q.target else target_sources)):
-                    yield t, items[j]
-
-    @staticmethod
-    def _scanned(corpus: Corpus) -> Iterator[tuple[_Target, LintItem]]:
-        """The same pairs for a few targets, by scanning texts instead of indexing every bigram."""
-        for q in corpus.targets:
-            t = _target(corpus, q)
-            if t is not None:
-                yield from ((t, p) for p in t.scanned(corpus.items))
-        for q in corpus.items:
-            if q.target:
-                continue
-            givers = [p for p in corpus.targets if _might_hold_key(q, p.source_grams)]
-            if givers and (t := _target(corpus, q)) is not None:
-                yield from ((t, p) for p in givers if t.may_be_given_by(p))
+        keys, texts = (_scanned_giveaways if corpus.lazy else _indexed_giveaways)(corpus)
+        on_key = {q: {p for p, _ in w.listed} for q, w in keys.items()}
+        on_text = {p: {q for q, _ in w.listed} for p, w in texts.items()}
+        pairs = {(q, p): detail for q, w in keys.items() for p, detail in w.listed}
+        for p, w in texts.items():
+            for q, detail in w.listed:
+                pairs.setdefault((q, p), detail)
+        for (q, p), (part, strength) in sorted(pairs.items()):
+            a, b = items[q], items[p]
+            reason = self._reason(a, b, part, strength)
+            shown_on_key = not a.target or p in on_key[q]
+            shown_on_text = not b.target or q in on_text[p]
+            if shown_on_key and shown_on_text:
+                yield self.finding(a.key, reason, (b.key,))
+            elif shown_on_key:
+                yield self.finding(a.key, reason, (b.key,), one_sided=True)
+            else:
+                yield self.finding(b.key, reason, (a.key,), one_sided=True)
+        for x in sorted(keys.keys() | texts.keys()):
+            key = items[x].key
+            if (w := keys.get(x)) and w.more:
+                yield self.finding(key, f"还有{_more(w)}的题干或解析含有 {key} 的答案 (只列出前 {CAP} 题)")
+            if (w := texts.get(x)) and w.more:
+                yield self.finding(key, f"{key} 的题干或解析还含有{_more(w)}的答案 (只列出前 {CAP} 题)")
+        yield from _crowd_note(self, corpus, "泄露答案")
 
     @staticmethod
     def _reason(q: LintItem, p: LintItem, part: str, strength: float) -> str:
@@ -336,3 +266,111 @@ class Giveaway(Rule):
             return f"{p.key} 的{part}含有 {q.key} 的填空答案「{short(answer, 20)}」"
         answer = "、".join(r.options[i] for i in q.keyed)
         return f"{p.key} 的{part}含有 {q.key} 的答案「{short(answer, 20)}」"
+
+
+def _verdict(corpus: Corpus, t: _Target, p: LintItem) -> tuple[str, float] | None:
+    """Whether the stem or explanation of ``p`` gives ``t``'s key away: (where, how strongly), or None; also None
+    for near-duplicates once that rule has run (it reports them)."""
+    q = t.item
+    if p is q or corpus.same_group(q, p) or not t.may_be_given_by(p):
+        return None
+    for part, grams in (("题干", p.stem_grams), ("解析", p.explanation_grams)):
+        strength = _gives_away(t, grams)
+        if strength is not None:
+            return None if corpus.near_duplicate(q, p) else (part, strength)
+    return None
+
+
+def _verdict_on(corpus: Corpus, t: _Target, p: int) -> tuple[str, float] | None:
+    return _verdict(corpus, t, corpus.items[p])
+
+
+def _holding(lists: list[list[int]], needed: int) -> Iterable[int]:
+    """The items in at least ``needed`` of ``lists`` (any, for 0 or 1)."""
+    if needed <= 1:
+        return set().union(*lists)
+    counts: Counter = Counter()
+    for p in lists:
+        counts.update(p)
+    return [i for i, n in counts.items() if n >= needed]
+
+
+def _holds(t: _Target, p: LintItem) -> bool:
+    """Whether ``p``'s stem and explanation hold enough of ``t``'s probe bigrams to be worth judging."""
+    probe, needed = t.probe
+    return needed <= 1 or len(probe & p.source_grams) >= needed
+
+
+def _indexed_giveaways(corpus: Corpus) -> tuple[dict[int, Walk], dict[int, Walk]]:
+    """For every target whose key can be given away, the texts that do (from the index of every stem and
+    explanation); then for every target, the keys its texts give away. A key that judged all its candidates hands
+    the texts their verdicts; a text judges only the keys that were cut short (crowded) and the context's keys (from
+    an index of their probes), so each candidate pair of a normal bank is judged once. A crowded text has what the
+    keys' walks found about it."""
+    items = corpus.items
+    targets = {q.index: t for q in items if (t := _target(corpus, q)) is not None}
+    sources = corpus.sources
+    crowded = corpus.crowded
+    limit = T.PAIR_CANDIDATES
+    keys: dict[int, Walk] = {}
+    known: dict[int, list[tuple[int, tuple[str, float]]]] = {}
+    found: dict[int, list[tuple[int, tuple[str, float]]]] = {}
+    for q, t in targets.items():
+        if not items[q].target:
+            continue
+        probe, needed = t.probe
+        lists = [sources[g] for g in probe if g in sources]
+        verdict = partial(_verdict_on, corpus, t)
+        if q in crowded:  # its first texts sharing a probe bigram; those holding too few of them judged at once
+            first = first_in_order(lists, limit + 1)
+            w = walk([(p, None if len(probe & items[p].source_grams) >= needed else False) for p in first],
+                     verdict, limit)
+        else:
+            w = judged(_holding(lists, needed), verdict)
+        keys[q] = w
+        for p, detail in w.found:
+            if items[p].target:
+                found.setdefault(p, []).append((q, detail))
+                if not w.cut:
+                    known.setdefault(p, []).append((q, detail))
+    probes: dict[str, list[int]] = {}
+    for q, t in targets.items():
+        if not items[q].target or keys[q].cut:
+            for g in t.probe[0]:
+                probes.setdefault(g, []).append(q)
+    texts: dict[int, Walk] = {}
+    for p in corpus.targets:
+        if p.index in crowded:  # what the keys' walks found, without a search of its own
+            texts[p.index] = Walk(found.get(p.index, []), cut=True)
+            continue
+        if not probes:  # every key judged all its candidates (a normal bank, no context)
+            texts[p.index] = Walk(known.get(p.index, []))
+            continue
+        asked = _holding([probes[g] for g in p.source_grams if g in probes], 0) if probes else ()
+        texts[p.index] = judged((q for q in asked if q != p.index and _holds(targets[q], p)),
+                                lambda q, p=p: _verdict(corpus, targets[q], p), known.pop(p.index, ()))
+    return keys, texts
+
+
+def _scanned_giveaways(corpus: Corpus) -> tuple[dict[int, Walk], dict[int, Walk]]:
+    """The same lists for a few targets, by scanning texts instead of indexing every bigram."""
+    items = corpus.items
+    cache: dict[int, _Target | None] = {}
+
+    def target_of(q: LintItem) -> _Target | None:
+        if q.index not in cache:
+            cache[q.index] = _target(corpus, q)
+        return cache[q.index]
+
+    keys = {}
+    for q in corpus.targets:
+        if (t := target_of(q)) is not None:
+            keys[q.index] = walk(((p.index, None) for p in t.scanned(items)),
+                                 lambda j, t=t: _verdict(corpus, t, items[j]))
+    texts = {}
+    for p in corpus.targets:
+        within = p.source_grams
+        candidates = ((q.index, None) for q in items
+                      if q is not p and _might_hold_key(q, within) and target_of(q) is not None)
+        texts[p.index] = walk(candidates, lambda j, p=p: _verdict(corpus, cache[j], p))
+    return keys, texts

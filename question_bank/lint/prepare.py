@@ -8,9 +8,10 @@ import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
+from question_bank.lint.thresholds import NEAR_DUPLICATE, PAIR_CROWD
 from question_bank.normalize import fold_many, stem_fingerprint, to_simplified
 from question_bank.records import BLANK_RE, OPTION_LETTERS, QuestionRecord, QuestionType
 
@@ -180,12 +181,20 @@ class Corpus:
 
     items: list[LintItem]
     lazy: bool = False
-    #: pairs already reported by an earlier rule (near-duplicates are not also reported as giving each other away)
-    reported: set[frozenset[int]] = field(default_factory=set)
+    #: near-duplicates with the same stem fingerprint are reported (an import's dry run lists them as duplicates)
+    same_stem: bool = True
+    #: the near-duplicate threshold, once that rule has run: near-duplicates are not also reported as giving each
+    #: other away
+    near_duplicates: float | None = None
 
     @classmethod
-    def build(cls, items: list[LintItem], *, lazy: bool = False) -> Corpus:
-        return cls(items, lazy)
+    def build(cls, items: list[LintItem], *, lazy: bool = False, same_stem: bool = True) -> Corpus:
+        return cls(items, lazy, same_stem)
+
+    def near_duplicate(self, a: LintItem, b: LintItem) -> bool:
+        """Whether the near-duplicate rule ran and ``a`` and ``b`` reach its threshold (reported or not)."""
+        t = self.near_duplicates
+        return t is not None and similarity(a.doc_grams, b.doc_grams) >= t
 
     @cached_property
     def targets(self) -> list[LintItem]:
@@ -225,7 +234,10 @@ class Corpus:
     def weight(self, grams: Iterable[str]) -> float:
         if not self.lazy:
             known = self._all_idf
-            return sum(known[g] if g in known else self.idf(g) for g in grams)
+            try:
+                return sum(map(known.__getitem__, grams))
+            except KeyError:  # a bigram no item's texts hold (a fill-in answer's): added in the same order
+                return sum(known[g] if g in known else self.idf(g) for g in grams)
         idf = self.idf
         return sum(idf(g) for g in grams)
 
@@ -258,6 +270,35 @@ class Corpus:
             return sorted(grams, key=lambda g: (self.rarity(g), g))
         rank = self.rank
         return sorted(grams, key=lambda g: (rank.get(g, -1), g))
+
+    @cached_property
+    def doc_prefixes(self) -> list[list[str]]:
+        """Each item's rarest stem-and-option bigrams, ``|s| − ⌈t|s|⌉ + 1`` of its ``|s|`` for the near-duplicate
+        threshold t: two items reaching t share one of them; full corpus only."""
+        rank, t = self.rank, NEAR_DUPLICATE
+        out = []
+        for it in self.items:
+            grams = sorted(it.doc_grams, key=rank.__getitem__)
+            out.append(grams[:len(grams) - max(math.ceil(t * len(grams) - 1e-9), 1) + 1])
+        return out
+
+    @cached_property
+    def doc_postings(self) -> dict[str, list[int]]:
+        """Bigram → the items whose ``doc_prefixes`` hold it, in the items' order."""
+        postings: dict[str, list[int]] = {}
+        for i, prefix in enumerate(self.doc_prefixes):
+            for g in prefix:
+                postings.setdefault(g, []).append(i)
+        return postings
+
+    @cached_property
+    def crowded(self) -> frozenset[int]:
+        """Targets in a crowd of near-copies: the items whose ``doc_prefixes`` share a bigram with theirs, counted
+        once per bigram, are more than ``PAIR_CROWD``. The pair rules judge such an item against its first
+        ``PAIR_CANDIDATES`` candidates only (``partners``); full corpus only."""
+        postings = self.doc_postings
+        return frozenset(i for i, (it, prefix) in enumerate(zip(self.items, self.doc_prefixes, strict=True))
+                         if it.target and sum(len(postings[g]) for g in prefix) > PAIR_CROWD)
 
     @cached_property
     def sources(self) -> dict[str, list[int]]:
@@ -293,6 +334,14 @@ class _Scanned(dict):
         texts = self.texts
         n = self[gram] = sum(gram in texts[i] for i in self._holding(min(gram, key=lambda c: self.chars.get(c, 0))))
         return n
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard similarity of two bigram sets; 0 when either is empty."""
+    if not a or not b:
+        return 0.0
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
 
 
 def cover(grams: frozenset[str], within: frozenset[str]) -> float:

@@ -42,6 +42,18 @@ GIVEAWAY_MIN_STATEMENT_CHARS = 10
 #: keys shorter than this (characters) are too common to be given away by anything
 GIVEAWAY_MIN_KEY_CHARS = 2
 
+#: each item shows at most this many partners per pair rule (near-duplicates; texts giving its key away; keys its
+#: texts give away): the first in the items' order, then how many more it has
+PAIR_PARTNERS = 5
+#: an item is in a crowd of near-copies when the items whose rarest stem-and-option bigrams (those of which any
+#: near-duplicate holds one) share one with its own, counted once per bigram, are more than this many: a normal bank's
+#: items have a few dozen, at most 150 in a generated 10,000-item bank; an item of a dump written from 16 templates
+#: has 300 to 4,000
+PAIR_CROWD = 600
+#: … and such an item is judged against this many candidates only, the first in the items' order (it would
+#: otherwise be compared with hundreds that are alike but not near-duplicates)
+PAIR_CANDIDATES = 10
+
 # ---- bank-wide rates --------------------------------------------------------------------------------------
 
 #: a rate is judged only over at least this many items
