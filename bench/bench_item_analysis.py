@@ -154,10 +154,10 @@ def bench(label: str, base_url: str | None, workdir: Path) -> None:
         AnalysisSettings,
         Scope,
         analyse_scope,
-        no_cycle_collection,
         responses_statement,
     )
     from exam.services.sitting_analysis import analyse_sitting
+    from question_bank.allocations import no_cycle_collection
 
     url = fresh_database(label, base_url, workdir, "exam_bench_analysis")
     t = time.perf_counter()

@@ -15,13 +15,11 @@ items take about as long as reading them (``bench/bench_item_analysis.py``).
 from __future__ import annotations
 
 import enum
-import gc
 import itertools
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -31,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from exam.models import Answer, Attempt, AttemptKind, AttemptState, PaperItem, PoolPaper, Question, QuestionVersion
 from question_bank import QuestionType
+from question_bank.allocations import no_cycle_collection
 from question_bank.records import OPTION_LETTERS
 
 if TYPE_CHECKING:  # imported by the functions that compute: numpy takes a seventh of a second to import, which a
@@ -493,19 +492,6 @@ def responses_statement(scope: Scope):  # noqa: ANN201
             .join(Attempt, Attempt.id == PaperItem.attempt_id)
             .outerjoin(Answer, Answer.paper_item_id == PaperItem.id)
             .where(*scope.where()))
-
-
-@contextmanager
-def no_cycle_collection() -> Iterator[None]:
-    """Reading 850,000 rows allocates millions of tuples: the cyclic collector, triggered by allocations, would
-    walk them again and again (none of them is in a cycle), so it waits until the columns are built."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def load_responses(session: Session, scope: Scope, chunk: int = 50_000) -> Responses:

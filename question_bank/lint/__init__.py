@@ -7,12 +7,11 @@ Framework-free like the rest of ``question_bank``.
 """
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from question_bank.allocations import no_cycle_collection
 from question_bank.lint import item_rules, pair_rules  # noqa: F401  (the rules register themselves)
 from question_bank.lint.core import RULES, Finding, Rate, Rule
 from question_bank.lint.prepare import Corpus, prepare
@@ -84,22 +83,8 @@ def lint(records: Sequence[QuestionRecord], *, context: Sequence[QuestionRecord]
 
     Unknown rule names raise KeyError.
     """
-    with _no_cycle_collection():
+    with no_cycle_collection():
         return _lint(records, context, groups, rules, same_stem)
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Linting a bank allocates hundreds of thousands of small sets, lists and tuples, none of them in a cycle: the
-    cyclic collector, triggered by allocations, would walk the whole heap again and again, so it waits until the
-    report is built."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _lint(records: Sequence[QuestionRecord], context: Sequence[QuestionRecord], groups: Mapping[str, str] | None,
