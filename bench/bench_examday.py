@@ -506,6 +506,10 @@ def check(engine: Any, sitting: int, cands: list[Candidate]) -> dict[str, int]:
                 "(SELECT 1 FROM certificates c WHERE c.attempt_id = t.id AND c.rendered_at IS NOT NULL)"),
             "certificates not passed": q("SELECT count(*) FROM certificates c JOIN attempts t ON t.id = c.attempt_id "
                                          "WHERE t.sitting_id = :id AND NOT t.passed"),
+            # serials are allocated in turn from a counter row: per level and year they run 1..N, none skipped
+            "certificate numbers skipped": q(
+                "SELECT CAST(coalesce(sum(gaps), 0) AS integer) FROM (SELECT max(CAST(substr(number, 13, 6) AS integer)) - count(*) "
+                "AS gaps FROM certificates GROUP BY substr(number, 1, 12)) s"),
         }
 
 
@@ -606,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"check: {k}: {v}")
         bad = [k for k in ("acknowledged answers lost", "candidates with two attempts", "attempts not graded",
                            "answers without a score", "passed without a certificate", "certificates not passed",
-                           "certificates whose PDF does not match its SHA-256") if result[k]]
+                           "certificate numbers skipped", "certificates whose PDF does not match its SHA-256") if result[k]]
         bad += [] if result["attempts"] == args.candidates else ["attempts"]
         bad += ["certificate jobs not queued"] if result["certificate jobs not queued"] and not faults else []
         summary = {"candidates": args.candidates, "db": args.db, "instances": args.instances,

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import segno
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -114,6 +116,10 @@ def issue_certificate(session: Session, attempt: Attempt, now: datetime, setting
     Nothing is rendered here: the values the PDF will show are fixed now, and a background worker
     renders it after the transaction commits (``render_issued_certificate``). Grading, a submit and a
     deadline sweep therefore never wait for WeasyPrint.
+
+    The level's counter row stays locked from the number's allocation until the transaction ends, so
+    everything else is read first; the row is inserted with ``ON CONFLICT DO NOTHING`` (no savepoint).
+    At the submit spike every passing candidate of a level takes that row in turn.
     """
     existing = session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).one_or_none()
     if existing is not None:
@@ -124,26 +130,23 @@ def issue_certificate(session: Session, attempt: Attempt, now: datetime, setting
     issued = china_date(now)
     expires = add_years(issued, level.certificate_validity_years) - timedelta(days=1)
     code = secrets.token_urlsafe(12)
+    values = {
+        "holder_name": user.full_name, "level_name": level.name, "level_code": level.code,
+        "issued_on": f"{issued.year}年{issued.month}月{issued.day}日",
+        "expires_on": f"{expires.year}年{expires.month}月{expires.day}日",
+        "issuing_body": settings.issuing_body, "verify_url": settings.verify_url(code),
+        "organization": user.organization.name if user.organization else "",
+    }
+    row = dict(attempt_id=attempt.id, user_id=user.id, level_id=level.id, holder_name=user.full_name,
+               issued_on=issued, expires_on=expires, verify_code=code, template_version=TEMPLATE_VERSION,
+               created_at=now, updated_at=now)
+    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(Certificate)
     for _try in range(5):
         number = format_number(level.code, issued.year, _next_serial(session, level.code, issued.year))
-        values = {
-            "holder_name": user.full_name, "level_name": level.name, "level_code": level.code,
-            "number": number, "issued_on": f"{issued.year}年{issued.month}月{issued.day}日",
-            "expires_on": f"{expires.year}年{expires.month}月{expires.day}日",
-            "issuing_body": settings.issuing_body, "verify_url": settings.verify_url(code),
-            "organization": user.organization.name if user.organization else "",
-        }
-        cert = Certificate(
-            number=number, attempt_id=attempt.id, user_id=user.id, level_id=level.id, holder_name=user.full_name,
-            issued_on=issued, expires_on=expires, verify_code=code, template_version=TEMPLATE_VERSION,
-            render_values=values, created_at=now, updated_at=now,
-        )
-        try:
-            with session.begin_nested():
-                session.add(cert)
-                session.flush()
-        except IntegrityError:
-            # another process took this serial (or issued for this attempt) meanwhile
+        cert = session.scalars(insert.values(number=number, render_values={**values, "number": number}, **row)
+                               .on_conflict_do_nothing().returning(Certificate)).one_or_none()
+        if cert is None:
+            # another process issued for this attempt (or took this serial) meanwhile
             existing = session.scalars(select(Certificate).where(Certificate.attempt_id == attempt.id)).one_or_none()
             if existing is not None:
                 return existing
