@@ -60,10 +60,12 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
     Who may start what (sitting window, eligibility, no mock beside a certification) is decided by the
     callers.
     """
-    open_attempt = session.scalars(
-        select(Attempt).where(Attempt.user_id == user.id, Attempt.level_id == level.id, Attempt.kind == kind,
-                              Attempt.state == AttemptState.IN_PROGRESS)
-    ).one_or_none()
+    wanted = (Attempt.level_id == level.id) & (Attempt.kind == kind)
+    if kind is AttemptKind.CERTIFICATION:
+        wanted |= Attempt.kind == AttemptKind.MOCK
+    running = session.scalars(select(Attempt).where(  # the open attempt and, for a certification, the mocks
+        Attempt.user_id == user.id, Attempt.state == AttemptState.IN_PROGRESS, wanted).order_by(Attempt.id)).all()
+    open_attempt = next((a for a in running if a.level_id == level.id and a.kind is kind), None)
     if open_attempt is not None and not open_attempt.is_overdue(now):
         return open_attempt
     if open_attempt is not None:
@@ -71,7 +73,7 @@ def start_attempt(session: Session, user: User, level: Level, now: datetime, set
     seen = seen_questions(session, user.id, level)
     mock = kind is AttemptKind.MOCK
     if not mock:
-        _hand_in_mocks(session, user, now, settings)
+        _hand_in_mocks(session, user, [a for a in running if a.kind is AttemptKind.MOCK], now, settings)
     prepared = None if enrolment_id is None or seed is not None else _take_prepared(
         session, enrolment_id, level, sitting, seen)
     if prepared is not None:
@@ -164,11 +166,11 @@ def _take_prepared(session: Session, enrolment_id: int, level: Level, sitting: S
     return row
 
 
-def _hand_in_mocks(session: Session, user: User, now: datetime, settings: CertificateSettings) -> None:
+def _hand_in_mocks(session: Session, user: User, mocks: list[Attempt], now: datetime,
+                   settings: CertificateSettings) -> None:
     """Submit the trainee's running mock exams (graded from their saved answers) before a certification paper
     is shown."""
-    for attempt in session.scalars(select(Attempt).where(
-            Attempt.user_id == user.id, Attempt.kind == AttemptKind.MOCK, Attempt.state == AttemptState.IN_PROGRESS)):
+    for attempt in mocks:
         submit_attempt(session, attempt, now, settings)
         record_audit(session, at=now, actor_id=user.id, action="attempt.mock_handed_in", entity=attempt,
                      note="开始正式考试时自动交卷")

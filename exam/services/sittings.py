@@ -11,9 +11,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import EllipsisType
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from exam.models import (
@@ -297,17 +298,19 @@ def trainee_enrolments(session: Session, user: User, now: datetime) -> list[Enro
         .options(selectinload(Enrolment.sitting))))
 
 
-def open_enrolment(session: Session, user: User, level: Level, now: datetime) -> Enrolment | None:
-    """The enrolment at ``level`` whose window contains ``now`` and that has no finished attempt yet
-    (a retake sitting overlapping an earlier one); else the first open one, which will say it was used."""
-    enrolments = session.scalars(
-        select(Enrolment).join(Sitting, Enrolment.sitting_id == Sitting.id)
+def open_enrolment_and_attempt(session: Session, user: User, level: Level,
+                               now: datetime) -> tuple[Enrolment | None, Attempt | None]:
+    """The enrolment at ``level`` whose window contains ``now`` and that has no finished attempt yet (a retake
+    sitting overlapping an earlier one), else the first open one, which will say it was used; with its sitting
+    and the trainee's attempt in that sitting, read in one query (a synchronized start reads them for everyone)."""
+    rows = session.execute(
+        select(Enrolment, Attempt).join(Sitting, Enrolment.sitting_id == Sitting.id)
+        .outerjoin(Attempt, (Attempt.sitting_id == Enrolment.sitting_id) & (Attempt.user_id == Enrolment.user_id))
         .where(Enrolment.user_id == user.id, Sitting.level_id == level.id, Sitting.starts_at <= now,
-               Sitting.ends_at > now).order_by(Sitting.starts_at)).all()
-    used = set(session.scalars(select(Attempt.sitting_id).where(
-        Attempt.user_id == user.id, Attempt.sitting_id.in_([e.sitting_id for e in enrolments]),
-        Attempt.state != AttemptState.IN_PROGRESS)))
-    return next((e for e in enrolments if e.sitting_id not in used), enrolments[0] if enrolments else None)
+               Sitting.ends_at > now).order_by(Sitting.starts_at).options(contains_eager(Enrolment.sitting))).all()
+    unused = (r for r in rows if r[1] is None or r[1].state is AttemptState.IN_PROGRESS)
+    enrolment, attempt = next(unused, rows[0] if rows else (None, None))
+    return enrolment, attempt
 
 
 def check_entry(sitting: Sitting, now: datetime, password: str, remote_addr: str | None) -> None:
@@ -331,14 +334,15 @@ def check_entry(sitting: Sitting, now: datetime, password: str, remote_addr: str
 
 def start_certification(session: Session, user: User, enrolment: Enrolment, now: datetime,
                         settings: CertificateSettings, *, password: str = "", remote_addr: str | None = None,
-                        seed: int | None = None) -> Attempt:
+                        seed: int | None = None, existing: Attempt | None | EllipsisType = ...) -> Attempt:
     """The enrolment's certification attempt: resumed if running (no second entry check: a trainee
     whose connection dropped comes straight back), else started after the entry checks. One per
-    enrolment."""
+    enrolment. ``existing``: the enrolment's attempt (or None) when the caller has just read it."""
     from exam.services.attempts import start_attempt
 
     sitting = enrolment.sitting
-    existing = enrolment_attempt(session, enrolment)
+    if existing is ...:
+        existing = enrolment_attempt(session, enrolment)
     if existing is not None:
         finalize_overdue(session, existing, now, settings)
         if existing.state is AttemptState.IN_PROGRESS:

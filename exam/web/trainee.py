@@ -67,7 +67,7 @@ from exam.services.sittings import (
     WrongSittingPassword,
     enrolment_attempt,
     mock_refusals,
-    open_enrolment,
+    open_enrolment_and_attempt,
     record_wrong_password,
     start_certification,
     start_mock,
@@ -162,7 +162,7 @@ def start(code: str):  # noqa: ANN201
     if not decision.eligible:
         flash(f"暂不能参加{level.name}考试: {decision.reason}", "error")
         return redirect(url_for(".dashboard"))
-    enrolment = open_enrolment(db.session, current_user, level, now)
+    enrolment, existing = open_enrolment_and_attempt(db.session, current_user, level, now)
     if enrolment is None:
         flash(f"您没有正在开考的{level.name}考场。正式考试须由人力部门安排考场并报名, 在开考窗口内进入; "
               "模拟考试随时可以参加。", "error")
@@ -172,10 +172,12 @@ def start(code: str):  # noqa: ANN201
         flash(f"本机考场密码错误次数过多, 请 {SITTING_PASSWORD_ADDRESS.window_minutes()} 分钟后再试或联系监考老师。",
               "error")
         return redirect(url_for(".dashboard")), 429
+    known = iter([existing])  # read with the enrolment; a second try (after a double click) reads it again
     try:
         return _begin(lambda: start_certification(
             db.session, current_user, enrolment, now, certificate_settings(),
-            password=request.form.get("password", "")[:200], remote_addr=request.remote_addr))
+            password=request.form.get("password", "")[:200], remote_addr=request.remote_addr,
+            existing=next(known, ...)))
     except WrongSittingPassword:
         db.session.rollback()
         config = current_app.config
