@@ -80,6 +80,8 @@ class Candidate:
     base: str
     cookie: str = ""
     csrf: str = ""
+    #: the exam page's signed copy of its paper's rows, sent back with every save as the page's script does
+    paper: str | None = None
     attempt: int = 0
     items: dict[int, tuple[str, int]] = field(default_factory=dict)  # position → (type, options or blanks)
     seq: int = 0
@@ -273,7 +275,7 @@ async def _day(args: argparse.Namespace, stack: Stack, seeded: dict, browser: Br
             c.attempt = int(m.group(1))
             _s, page, _h = await browser.call(c, "GET", f"{c.base}/trainee/attempts/{c.attempt}", ph, ok=(200,))
             state = json.loads(STATE.search(page).group(1))
-            c.seq = state["max_seq"]
+            c.seq, c.paper = state["max_seq"], state.get("paper")
             for pos, qtype, body in SECTION.findall(page):
                 size = body.count('class="blank"') if qtype == "fill_blank" else body.count(f'name="q{pos}"')
                 c.items[int(pos)] = (qtype, size)
@@ -309,7 +311,7 @@ async def _day(args: argparse.Namespace, stack: Stack, seeded: dict, browser: Br
             changes.append({"item": pos, "response": response, "flagged": False, "seq": c.seq})
         _s, body, _h = await timed(ph, browser.call(
             c, "POST", f"{c.base}/trainee/attempts/{c.attempt}/answers", ph, ok=(200,),
-            json={"answers": changes}, headers={"X-CSRFToken": c.csrf, "Content-Type": "application/json"}))
+            json={"answers": changes, "paper": c.paper}, headers={"X-CSRFToken": c.csrf, "Content-Type": "application/json"}))
         json.loads(body)
         for ch in changes:  # a 200 acknowledges every change sent (saved, or already superseded on the server)
             if ch["seq"] > c.acked.get(ch["item"], (0, None))[0]:
@@ -323,7 +325,8 @@ async def _day(args: argparse.Namespace, stack: Stack, seeded: dict, browser: Br
         qtype, size = c.items[pos]
         _s, body, _h = await browser.call(
             c, "POST", f"{c.base}/trainee/attempts/{c.attempt}/answers", ph, ok=(200,),
-            json={"answers": [{"item": pos, "response": random_response(qtype, size, rng), "seq": seq - 1}]},
+            json={"answers": [{"item": pos, "response": random_response(qtype, size, rng), "seq": seq - 1}],
+                  "paper": c.paper},
             headers={"X-CSRFToken": c.csrf, "Content-Type": "application/json"})
         if json.loads(body)["stale"] != [pos]:
             raise RuntimeError(f"{c.username}: an older save overwrote a newer one")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from helpers import answer_all, open_sitting, render_certificates
 from markupsafe import escape
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from exam.extensions import db
 from exam.models import (
@@ -185,25 +185,77 @@ def test_a_save_after_the_deadline_is_refused_with_409(client, auth, clock):
     assert late.status_code == 409 and late.get_json()["state"] == "graded"
 
 
-def test_after_a_first_save_every_guarantee_still_holds(client, auth, clock):
-    """On PostgreSQL a process keeps a paper's rows after the first save and writes later saves in one statement;
-    the attempt, its owner and the deadline are still checked on every save."""
+def _page_paper(client, attempt_id):
+    """The signed copy of its paper's rows that the exam page's script sends back with every save."""
+    page = client.get(f"/trainee/attempts/{attempt_id}").text
+    state = json.loads(page.split('id="exam-state">', 1)[1].split("</script>", 1)[0])
+    return state["paper"]
+
+
+def test_a_save_with_the_pages_copy_of_its_paper_keeps_every_guarantee(client, auth, clock):
+    """On PostgreSQL a save that brings the page's signed copy of the paper's rows is the write alone; the
+    attempt, its owner and the deadline are still checked on every save."""
     attempt = _started(client, auth, clock)
-    url = f"/trainee/attempts/{attempt.id}/answers"
-    assert client.post(url, json={"answers": [{"item": 1, "response": True, "seq": 1}]}).get_json()["saved"] == [1]
-    assert client.post(url, json={"answers": [{"item": 999, "response": True, "seq": 2}]}).status_code == 400
-    assert client.post(url, json={"answers": [{"item": 1, "response": "Z", "seq": 2}]}).status_code == 400
-    auth.login("trainee2")  # another trainee, even with a well-formed save
-    assert client.post(url, json={"answers": [{"item": 1, "response": False, "seq": 3}]}).status_code == 404
-    assert client.post(url, json={"answers": [{"item": 1, "response": "Z", "seq": 3}]}).status_code == 404
+    url, paper = f"/trainee/attempts/{attempt.id}/answers", _page_paper(client, attempt.id)
+
+    def save(item, response, seq):
+        return client.post(url, json={"answers": [{"item": item, "response": response, "seq": seq}], "paper": paper})
+
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert save(1, True, 1).get_json()["saved"] == [1]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    if db.engine.dialect.name == "postgresql":  # nothing read before the write (the suite's savepoints aside)
+        statements = [st for st in statements if "SAVEPOINT" not in st]
+        assert len(statements) == 1 and "INSERT INTO answers" in statements[0]
+    assert save(1, False, 1).get_json()["stale"] == [1]  # not newer: kept
+    singles = db.session.scalars(select(PaperItem.position).where(
+        PaperItem.attempt_id == attempt.id, PaperItem.type == QuestionType.SINGLE)).all()
+    assert client.post(url, json={"answers": [{"item": p, "response": "B", "seq": 1} for p in singles],
+                                  "paper": paper}).get_json()["saved"] == sorted(singles)
+    shown = client.get(f"/trainee/attempts/{attempt.id}/state").get_json()["answers"]
+    assert singles and all(shown[str(p)]["response"] == "B" for p in singles)  # each in its own option order
+    assert save(999, True, 2).status_code == 400
+    assert save(1, "Z", 2).status_code == 400
+    auth.login("trainee2")  # another trainee with the copy, even with a well-formed save
+    assert save(1, False, 3).status_code == 404
+    assert save(1, "Z", 3).status_code == 404
     auth.login("trainee1")
-    assert client.post(url, json={"answers": [{"item": 1, "response": False, "seq": 3}]}).get_json()["saved"] == [1]
+    assert save(1, False, 3).get_json()["saved"] == [1]
     clock.advance(minutes=91)
-    late = client.post(url, json={"answers": [{"item": 1, "response": True, "seq": 4}]})
+    late = save(1, True, 4)
     assert late.status_code == 409 and late.get_json()["state"] == "graded"
     first = select(Answer.response, Answer.seq).join(PaperItem, PaperItem.id == Answer.paper_item_id).where(
         Answer.attempt_id == attempt.id, PaperItem.position == 1)
     assert tuple(db.session.execute(first).one()) == (False, 3)
+
+
+def test_another_attempts_copy_or_an_altered_one_cannot_steer_a_save(client, auth, clock):
+    """A copy is bound to its attempt and signed: brought to another attempt, or altered, it is ignored and
+    the save lands on the right item of the attempt it was sent to."""
+    sitting, _report = open_sitting("L4", ["trainee1", "trainee2"], now=clock.now)
+    attempts = {}
+    for name in ("trainee1", "trainee2"):
+        auth.login(name)
+        attempts[name] = int(client.post("/trainee/levels/L4/start").location.rsplit("/", 1)[1])
+    theirs = _page_paper(client, attempts["trainee2"])
+    auth.login("trainee1")
+    mine = _page_paper(client, attempts["trainee1"])
+    body, sig = mine.rsplit(".", 1)
+    altered = body + "." + ("A" if sig[0] != "A" else "B") + sig[1:]
+    url = f"/trainee/attempts/{attempts['trainee1']}/answers"
+    for seq, paper in enumerate((theirs, altered, "not a copy", 12345), start=1):
+        saved = client.post(url, json={"answers": [{"item": 1, "response": seq % 2 == 0, "seq": seq}],
+                                       "paper": paper})
+        assert saved.status_code == 200 and saved.get_json()["saved"] == [1]
+    rows = db.session.execute(select(PaperItem.attempt_id, PaperItem.position, Answer.response, Answer.seq)
+                              .join(Answer, Answer.paper_item_id == PaperItem.id)
+                              .where(PaperItem.attempt_id.in_(attempts.values()))).all()
+    assert [tuple(r) for r in rows] == [(attempts["trainee1"], 1, True, 4)]
+    assert all(a.attempt_id == attempts["trainee1"] for a in db.session.scalars(select(Answer)))
 
 
 def test_submit_returns_before_any_pdf_is_rendered_and_the_worker_renders_it_once(client, auth, clock, monkeypatch):

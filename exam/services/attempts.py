@@ -6,7 +6,6 @@ import functools
 import json
 import random
 import secrets
-from array import array
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,7 +31,6 @@ from exam.models import (
     UserRole,
     record_audit,
 )
-from exam.services import version_cache
 from exam.services.assembly import Paper
 from exam.services.certificates import CertificateSettings
 from exam.services.grading import finalize_overdue, submit_attempt
@@ -40,7 +38,7 @@ from exam.services.paper_pools import active_pool, load_pool_papers, take_pool_p
 from exam.services.papers import draw_paper, seen_questions
 from exam.services.qtypes import ResponseError, qtype
 from exam.services.version_cache import client_view, load_shown
-from question_bank import QuestionUse
+from question_bank import QuestionType, QuestionUse
 
 
 def start_attempt(session: Session, user: User, level: Level, now: datetime, settings: CertificateSettings,
@@ -259,8 +257,12 @@ class NotAllowed(PermissionError):
     """The user may not save (no trainee role, or the account is disabled)."""
 
 
+#: a started paper's rows by position 1…n: item ids, types and option orders (what a save needs of them)
+PaperRows = tuple[tuple[int, ...], tuple[QuestionType, ...], tuple[tuple[int, ...], ...]]
+
+
 def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[dict[str, Any]],
-                 now: datetime, session_version: int | None = None) -> SaveResult:
+                 now: datetime, session_version: int | None = None, paper: PaperRows | None = None) -> SaveResult:
     """Apply changes ``{"item": position, "response", "flagged", "seq"}``; older sequence numbers lose.
 
     One query reads the attempt's row, its owner's standing (active, trainee) and only the changed items;
@@ -272,7 +274,9 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
     On PostgreSQL the write is one statement that locks the row, checks the state, the deadline and the
     owner's standing again and upserts, run outside an explicit transaction when the session is bound to
     the engine (two statements in all, no BEGIN and COMMIT); on SQLite the read takes the lock (a write
-    transaction) and an upsert follows.
+    transaction) and an upsert follows. ``paper``: the attempt's rows as the exam page was given them
+    (``exam.web.paper_token``, signed); on PostgreSQL the read is then skipped and the write is the only
+    statement.
     """
     positions = set()
     for change in changes:
@@ -286,32 +290,30 @@ def save_answers(session: Session, attempt_id: int, user_id: int, changes: list[
     if bind.dialect.name == "postgresql" and isinstance(bind, Engine):
         # bound to the engine (not inside a caller's transaction): each statement is its own transaction
         with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            return _save(conn, attempt_id, user_id, changes, positions, now, session_version)
-    return _save(session.connection(), attempt_id, user_id, changes, positions, now, session_version)
+            return _save(conn, attempt_id, user_id, changes, positions, now, session_version, paper)
+    return _save(session.connection(), attempt_id, user_id, changes, positions, now, session_version, paper)
 
 
 def _save(conn: Connection, attempt_id: int, user_id: int, changes: list[dict[str, Any]], positions: set[int],
-          now: datetime, session_version: int | None, *, known: bool = True) -> SaveResult:
+          now: datetime, session_version: int | None, paper: PaperRows | None) -> SaveResult:
     postgres = conn.dialect.name == "postgresql"
-    paper = version_cache.ATTEMPT_ITEMS.get(attempt_id) if postgres and known else None
-    if paper is None:  # read the attempt, its owner's standing and the items (the whole paper, to keep, on PostgreSQL)
-        rows = conn.execute(_save_read(lock=not postgres, whole=postgres), {
+    if paper is None or not postgres:  # read the attempt, its owner's standing and the changed items
+        rows = conn.execute(_save_read(lock=not postgres), {
             "attempt_id": attempt_id, "user_id": user_id, "positions": sorted(positions)}).all()
         if not rows:
             raise AttemptNotFound(attempt_id)
         _check_standing(rows[0], now, session_version)
         state, deadline_at = rows[0].state, rows[0].deadline_at
         items = {r.position: (r.id, r.type, r.option_order) for r in rows if r.id is not None}
-        if postgres:
-            _keep_paper(attempt_id, items)
-    else:  # the paper as this process read it before: the write below checks the attempt and its owner
+    else:  # the paper as the page was given it: the write below checks the attempt and its owner
         state = deadline_at = None
-        items = {p: (paper[0][p - 1], paper[1][p - 1], paper[2][p - 1]) for p in positions if p <= len(paper[0])}
+        ids, types, orders = paper
+        items = {p: (ids[p - 1], types[p - 1], orders[p - 1]) for p in positions if p <= len(ids)}
     try:
         latest = _latest_changes(changes, items)
     except ResponseError:
-        if paper is not None:  # decided after the attempt and its owner are checked, as without a kept paper
-            return _save(conn, attempt_id, user_id, changes, positions, now, session_version, known=False)
+        if paper is not None:  # decided after the attempt and its owner are checked, as without the page's copy
+            return _save(conn, attempt_id, user_id, changes, positions, now, session_version, None)
         raise
     written: set[int] = set()
     if postgres:  # lock, check again and write in one statement: the row may have changed since the read
@@ -345,23 +347,6 @@ def _latest_changes(changes: list[dict[str, Any]], items: dict[int, tuple]) -> d
         if item_id not in latest or latest[item_id]["seq"] < row["seq"]:
             latest[item_id] = row
     return latest
-
-
-#: option orders shared between the kept papers (a choice item has one of a few dozen)
-_ORDERS: dict[tuple[int, ...], tuple[int, ...]] = {}
-
-
-def _keep_paper(attempt_id: int, items: dict[int, tuple]) -> None:
-    """Keep the paper's rows for the attempt's next saves in this process: ids, types and option orders by
-    position (positions run 1…n on every paper; a paper that does not is not kept)."""
-    if sorted(items) != list(range(1, len(items) + 1)):
-        return
-    if len(version_cache.ATTEMPT_ITEMS) >= version_cache.ATTEMPT_LIMIT:
-        version_cache.ATTEMPT_ITEMS.clear()
-    rows = [items[p] for p in range(1, len(items) + 1)]
-    version_cache.ATTEMPT_ITEMS[attempt_id] = (
-        array("q", (r[0] for r in rows)), tuple(r[1] for r in rows),
-        tuple(_ORDERS.setdefault(tuple(r[2]), tuple(r[2])) for r in rows))
 
 
 def _check_standing(row: Any, now: datetime, session_version: int | None) -> None:
@@ -398,16 +383,15 @@ FROM lk
 
 
 @functools.cache
-def _save_read(lock: bool, whole: bool) -> Any:
-    """The attempt's row (share-locked with ``lock``), its owner's standing and the changed items (every item
-    with ``whole``), built once (the hot path of exam day executes it with new values only)."""
+def _save_read(lock: bool) -> Any:
+    """The attempt's row (share-locked with ``lock``), its owner's standing and the changed items, built once
+    (a save executes it with new values only)."""
     trainee = (select(UserRole.id).where(UserRole.user_id == User.id, UserRole.role == Role.TRAINEE)
                .exists().label("trainee"))
-    on_paper = PaperItem.attempt_id == Attempt.id
     query = (select(Attempt.state, Attempt.deadline_at, User.active, User.session_version, trainee, PaperItem.id,
                     PaperItem.position, PaperItem.type, PaperItem.option_order)
              .join(User, User.id == Attempt.user_id)
-             .outerjoin(PaperItem, on_paper if whole else on_paper & PaperItem.position.in_(
+             .outerjoin(PaperItem, (PaperItem.attempt_id == Attempt.id) & PaperItem.position.in_(
                  bindparam("positions", expanding=True)))
              .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id")))
     return query.with_for_update(read=True, of=Attempt) if lock else query
@@ -430,16 +414,18 @@ def _upsert_answers(dialect: str) -> Any:
     ).returning(table.c.paper_item_id)
 
 
-def exam_page(session: Session, attempt: Attempt, now: datetime) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """What the exam page shows of each item, in paper order (never a key or an explanation), and the page's
-    state (:func:`client_state`), read in one query of the paper's rows with their saved answers.
+def exam_page(session: Session, attempt: Attempt,
+              now: datetime) -> tuple[list[dict[str, Any]], dict[str, Any], PaperRows | None]:
+    """What the exam page shows of each item, in paper order (never a key or an explanation), the page's
+    state (:func:`client_state`) and the paper's rows for its saves (None if its positions do not run 1…n),
+    read in one query of the paper's rows with their saved answers.
 
     The paper's versions are read in one query of only the columns shown (stem, options), once per process:
     a version never changes, so when thousands open pool papers at the same minute the work is done once per
     question.
     """
     rows = session.connection().execute(
-        select(PaperItem.position, PaperItem.type, PaperItem.points, PaperItem.option_order,
+        select(PaperItem.id, PaperItem.position, PaperItem.type, PaperItem.points, PaperItem.option_order,
                PaperItem.question_version_id, Answer.response, Answer.flagged, Answer.seq)
         .outerjoin(Answer, Answer.paper_item_id == PaperItem.id)
         .where(PaperItem.attempt_id == attempt.id).order_by(PaperItem.position)).all()
@@ -453,7 +439,9 @@ def exam_page(session: Session, attempt: Attempt, now: datetime) -> tuple[list[d
         if r.seq is not None:
             saved[str(r.position)] = {"response": qtype(r.type).display(r.response, order), "flagged": r.flagged,
                                       "seq": r.seq}
-    return items, _state(attempt, now, saved)
+    paper = (tuple(r.id for r in rows), tuple(r.type for r in rows), tuple(tuple(r.option_order) for r in rows)) \
+        if [r.position for r in rows] == list(range(1, len(rows) + 1)) else None
+    return items, _state(attempt, now, saved), paper
 
 
 def client_state(session: Session, attempt: Attempt, now: datetime) -> dict[str, Any]:

@@ -26,10 +26,6 @@ POOL_PAPERS: dict[int, list[list]] = {}
 #: anything computed from the content above alone (e.g. an item's rendered HTML), keyed by its inputs
 DERIVED: dict[tuple, Any] = {}
 LIMIT = 50_000
-#: attempt id → what an autosave needs of its paper's rows (see ``services.attempts``): a started paper never
-#: changes. Filled on PostgreSQL only, whose ids are never reused; about 2 KB an attempt
-ATTEMPT_ITEMS: dict[int, Any] = {}
-ATTEMPT_LIMIT = 10_000
 
 
 def load_shown(session: Session, version_ids: set[int]) -> dict[int, tuple[str, list[str]]]:
@@ -82,7 +78,6 @@ def forget() -> None:
     """Drop every copy (tests, whose rolled-back rows may reuse ids)."""
     SHOWN.clear()
     KEYS.clear()
-    ATTEMPT_ITEMS.clear()
     POOL_PAPERS.clear()
     DERIVED.clear()
     client_view.cache_clear()

@@ -99,7 +99,7 @@
       const res = await fetch(root.dataset.saveUrl, {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
-        body: JSON.stringify({ answers: batch }),
+        body: JSON.stringify({ answers: batch, paper: state.paper }),
       });
       const body = await res.json().catch(() => ({}));
       if (res.ok) {

@@ -75,6 +75,7 @@ from exam.services.sittings import (
 )
 from exam.web.access import checks_own_access, guard, session_user_id, session_version
 from exam.web.common import certificate_settings, send_certificate
+from exam.web.paper_token import paper_rows, paper_token
 
 bp = Blueprint("trainee", __name__, url_prefix="/trainee")
 SITTING_PASSWORD_ADDRESS = Counter("sitting-password-address", "SITTING_PASSWORD_LIMIT_ADDRESS")
@@ -281,9 +282,11 @@ def attempt(attempt_id: int):  # noqa: ANN201
     attempt = _own_attempt(attempt_id)
     if attempt.state is not AttemptState.IN_PROGRESS:
         return redirect(url_for(".result", attempt_id=attempt.id))
-    items, state = exam_page(db.session, attempt, clock.now())
+    items, state, paper = exam_page(db.session, attempt, clock.now())
     for item in items:
         item["html"] = _question_html(item)
+    if paper is not None:  # sent back with every save (see exam.web.paper_token)
+        state["paper"] = paper_token(attempt.id, paper)
     return render_template("trainee/attempt.html", attempt=attempt, items=items, state=state)
 
 
@@ -339,7 +342,8 @@ def save(attempt_id: int):  # noqa: ANN201
         return jsonify(error="请求格式不正确。"), 400
     try:
         result = save_answers(db.session, attempt_id, session_user_id(), payload["answers"], clock.now(),
-                              session_version=session_version() if session_version() is not None else -1)
+                              session_version=session_version() if session_version() is not None else -1,
+                              paper=paper_rows(payload.get("paper"), attempt_id))
         db.session.commit()
     except (AttemptNotFound, NotAllowed):
         db.session.rollback()
