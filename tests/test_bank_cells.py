@@ -1,6 +1,7 @@
 """Cell counts follow every bank change (database triggers), and papers drawn from them are exact."""
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections import Counter
 from datetime import datetime
@@ -13,6 +14,7 @@ from exam.extensions import db
 from exam.models import BankCell, Question, QuestionStatus, QuestionVersion
 from exam.services import papers
 from exam.services.bank_edit import change_status, create_question, edit_question, set_enemy_group
+from exam.services.bank_sync import add_questions
 from exam.services.papers import StaleCounts, draw_paper, level_by_code, level_cells, level_rules
 from question_bank import LEVEL_CODES, Difficulty, QuestionRecord, QuestionType, QuestionUse
 
@@ -73,6 +75,27 @@ def test_counts_follow_creation_edits_status_and_enemy_groups(app):
     assert stored() == recount()
     change_status(db.session, draft, QuestionStatus.ACTIVE, actor_id=None, now=NOW)
     assert stored() == recount()
+
+
+def test_counts_follow_questions_added_together_and_the_group_stamp_changes_only_for_a_grouped_one(app):
+    def stamp() -> int:
+        return db.session.scalar(select(BankCell.n).where(BankCell.level_bit == 0))
+
+    rng = random.Random(5)
+    uses = [None, *QuestionUse]
+    batch = [dataclasses.replace(question(area=rng.choice(["W01", "W03", "W05"]), difficulty=rng.choice(list(Difficulty)),
+                                          levels=tuple(rng.sample(LEVEL_CODES, rng.randint(1, 4))),
+                                          use=uses[i % len(uses)]), key=f"CELLS-{i:03d}")
+             for i in range(120)]
+    before = stamp()
+    add_questions(db.session, batch[:100], status=QuestionStatus.ACTIVE, source="test", now=NOW, actor_id=None)
+    add_questions(db.session, batch[100:110], status=QuestionStatus.DRAFT, source="test", now=NOW, actor_id=None)
+    assert stored() == recount()
+    assert stamp() == before  # no question in an enemy group was added
+    grouped = [dataclasses.replace(r, enemy_group="G-同题" if i % 3 == 0 else None) for i, r in enumerate(batch[110:])]
+    add_questions(db.session, grouped, status=QuestionStatus.ACTIVE, source="test", now=NOW, actor_id=None)
+    assert stored() == recount()
+    assert stamp() != before
 
 
 @pytest.mark.parametrize("code", LEVEL_CODES)
