@@ -1,6 +1,7 @@
 """The app's extensions: the database (plain SQLAlchemy 2), Flask-Login and CSRF."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -8,6 +9,7 @@ from flask.globals import app_ctx
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 
@@ -21,6 +23,8 @@ def _scope() -> int:
 
 #: how long a SQLite writer waits for the write lock before giving up (a bounded busy wait)
 SQLITE_BUSY_SECONDS = 30
+#: a pooled PostgreSQL connection idle longer than this is checked before use (see ``make_engine``)
+IDLE_PING_SECONDS = 5.0
 _READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -67,8 +71,28 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if _takes_write_lock() else "BEGIN")
 
         return engine
-    # a restarted database server leaves dead connections in the pool: checked before each use
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+
+    # A restarted database server leaves dead connections in the pool. One that has been idle for a while is
+    # checked before use (a dead one is replaced at once); one in steady use is not, which spares a busy
+    # server a round trip per request: if the server went away meanwhile, the request fails as those in
+    # flight do, and SQLAlchemy then replaces every pooled connection.
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info["checked_in"] < IDLE_PING_SECONDS:
+            return
+        try:
+            dbapi_conn.execute("SELECT 1")
+            dbapi_conn.rollback()
+        except Exception as exc:  # any failure: let the pool connect afresh
+            raise DisconnectionError() from exc
+
+    return engine
 
 
 class Database:

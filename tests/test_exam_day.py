@@ -320,6 +320,37 @@ def test_a_save_while_the_database_restarts_gets_503_with_retry_after(client, au
     assert "稍后重试" in response.get_json()["error"]
 
 
+@pytest.mark.skipif(not os.environ.get("EXAM_TEST_DATABASE_URL"), reason="PostgreSQL's pool")
+def test_a_connection_the_server_dropped_while_idle_is_replaced_before_use_and_a_busy_one_is_not_pinged(
+        monkeypatch):
+    import psycopg
+    from sqlalchemy import text
+
+    from exam import extensions
+
+    url = os.environ["EXAM_TEST_DATABASE_URL"]
+    engine, other = extensions.make_engine(url, pool_size=1, max_overflow=0), extensions.make_engine(url)
+    sent = []
+    for cls in (psycopg.Connection, psycopg.Cursor):  # whichever way a check before use would be sent
+        monkeypatch.setattr(cls, "execute", lambda self, query, *a, _run=cls.execute, **k: (
+            sent.append(str(query)), _run(self, query, *a, **k))[1])
+    try:
+        with engine.connect() as conn:
+            first = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        sent.clear()
+        with engine.connect() as conn:  # back at once: used as it is, nothing sent first
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar() == first
+        assert sent == ["SELECT pg_backend_pid()"]
+        with other.connect() as conn:  # the server drops the idle connection
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar()
+        monkeypatch.setattr(extensions, "IDLE_PING_SECONDS", 0.0)  # as after a quiet spell
+        with engine.connect() as conn:  # checked, found dead, replaced: no error
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != first
+    finally:
+        engine.dispose()
+        other.dispose()
+
+
 def test_threads_of_one_process_share_one_job_queue():
     """Two request threads issuing the first certificates of a process at once used to build two queues,
     open one and defer through the other (never opened): every later deferral of that process failed."""

@@ -8,6 +8,8 @@ The write still checks the attempt, its owner and the deadline in SQL, so a copy
 """
 from __future__ import annotations
 
+import functools
+from itertools import accumulate
 from typing import Any
 
 from flask import current_app
@@ -42,14 +44,18 @@ def paper_rows(token: Any, attempt_id: int) -> PaperRows | None:
         signed_for, deltas, kinds, codes, orders = _serializer().loads(token)
         if signed_for != attempt_id:
             return None
-        ids, last = [], 0
-        for d in deltas:
-            last += d
-            ids.append(last)
-        types = tuple(QuestionType(kinds[ord(c) - 97]) for c in codes)
-        parsed = tuple(tuple(int(x) for x in o.split(",")) if o else () for o in orders)
-    except (BadData, ValueError, TypeError, IndexError):
+        ids = tuple(accumulate(deltas))
+        by_code = {chr(97 + i): QuestionType(k) for i, k in enumerate(kinds)}
+        types = tuple(map(by_code.__getitem__, codes))
+        parsed = tuple(_order(o) for o in orders)
+    except (BadData, ValueError, TypeError, KeyError):
         return None
     if not len(ids) == len(types) == len(parsed):
         return None
-    return tuple(ids), types, parsed
+    return ids, types, parsed
+
+
+@functools.lru_cache(maxsize=4096)
+def _order(text: str) -> tuple[int, ...]:
+    """An option order as signed (``"2,0,3,1"``); a paper has a few dozen distinct ones."""
+    return tuple(map(int, text.split(","))) if text else ()
