@@ -9,7 +9,8 @@ Run: .venv/bin/python bench/bench_examday.py [--candidates 2000] [--instances 2]
             must be refused: the server's clock decides;
 3. open     the sitting opens; everyone POSTs 进入正式考试 at once and loads the exam page;
 4. floor    one durable INSERT per request on the same stack (bench/floor_app.py): the baseline;
-5. autosave every candidate saves its answers in batches, with 32 requests in flight; half of the saves run
+5. autosave every candidate saves its answers in batches, sending back the exam page's signed copy of its
+            paper as the page's script does, with 32 requests in flight; half of the saves run
             clean, the other half while one gunicorn worker is killed with SIGKILL and PostgreSQL is
             restarted. A failed save is retried, as the exam page does, and every replayed older save
             must be refused as stale;
@@ -17,7 +18,7 @@ Run: .venv/bin/python bench/bench_examday.py [--candidates 2000] [--instances 2]
             and are finalised by the worker's deadline sweep;
 7. check    every acknowledged save is in the database (same or newer sequence number), one attempt
             per candidate, every attempt graded, every passing attempt holds exactly one rendered
-            certificate whose SHA-256 matches its PDF.
+            certificate whose SHA-256 matches its PDF, certificate numbers run 1…N without a gap.
 
 Prints each phase's throughput and latency beside the floor measured in the same run. Exits 1 when
 anything was lost. Time compression: the bench moves the attempts' deadline forward before the submit
@@ -311,7 +312,8 @@ async def _day(args: argparse.Namespace, stack: Stack, seeded: dict, browser: Br
             changes.append({"item": pos, "response": response, "flagged": False, "seq": c.seq})
         _s, body, _h = await timed(ph, browser.call(
             c, "POST", f"{c.base}/trainee/attempts/{c.attempt}/answers", ph, ok=(200,),
-            json={"answers": changes, "paper": c.paper}, headers={"X-CSRFToken": c.csrf, "Content-Type": "application/json"}))
+            json={"answers": changes, "paper": c.paper},
+            headers={"X-CSRFToken": c.csrf, "Content-Type": "application/json"}))
         json.loads(body)
         for ch in changes:  # a 200 acknowledges every change sent (saved, or already superseded on the server)
             if ch["seq"] > c.acked.get(ch["item"], (0, None))[0]:
