@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 
-from exam.services.attempts import PaperRows
+from exam.services.autosave import PaperRows
 from question_bank import QuestionType
 
 #: longer than any paper's copy (85 items sign to about 500 characters)

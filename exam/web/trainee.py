@@ -43,14 +43,8 @@ from exam.models import (
 from exam.ratelimit import Counter, limiter
 from exam.services import version_cache
 from exam.services.assembly import AssemblyError
-from exam.services.attempts import (
-    AttemptNotFound,
-    NotAllowed,
-    client_state,
-    exam_page,
-    prepare_paper,
-    save_answers,
-)
+from exam.services.attempts import client_state, exam_page, prepare_paper
+from exam.services.autosave import AttemptNotFound, NotAllowed, save_answers
 from exam.services.certificates import china_date
 from exam.services.eligibility import eligibility_by_level
 from exam.services.grading import area_results, finalize_overdue, submit_attempt
